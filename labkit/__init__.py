@@ -1,0 +1,1 @@
+"""Airflow Lab Kit: services, grading and release tooling for the labs."""

@@ -1,0 +1,150 @@
+"""Reference → starter: one source of truth for every lab.
+
+Reference DAGs in `dags/` mark what the student writes:
+
+    # BEGIN SOLUTION: <what to write, in one line>
+    ...the answer...
+    # END SOLUTION
+
+`release` turns each block into a stub at the block's indentation:
+
+    # TODO: <what to write>
+    raise NotImplementedError("TODO: <what to write>")
+
+A block followed directly by a STARTER block is replaced by that block's lines instead
+(uncommented); use it where a `raise` cannot stand, such as inside a call's arguments:
+
+    # BEGIN STARTER
+    # schedule=None,  # TODO: ...
+    # END STARTER
+
+The student file is otherwise the reference, line for line, so docstrings, helpers and
+the DAG wiring read the same in both.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from labkit.paths import DAGS, LABS
+
+_BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<todo>.*))?\s*$")
+_END = re.compile(r"^\s*# END SOLUTION\s*$")
+_BEGIN_STARTER = re.compile(r"^\s*# BEGIN STARTER\s*$")
+_END_STARTER = re.compile(r"^\s*# END STARTER\s*$")
+HEADER = "# Generated from dags/{name} by `labkit release`: edit the parts marked TODO.\n"
+
+
+class MarkerError(ValueError):
+    """The reference file's markers do not pair up."""
+
+
+def strip_solutions(source: str, name: str = "<reference>") -> str:
+    lines = source.splitlines(keepends=True)
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        begin = _BEGIN.match(line)
+        if _BEGIN_STARTER.match(line):
+            raise MarkerError(f"{name}:{i + 1}: a STARTER block must follow a SOLUTION block directly")
+        if _END.match(line) or _END_STARTER.match(line):
+            raise MarkerError(f"{name}:{i + 1}: END without BEGIN")
+        if not begin:
+            out.append(line)
+            i += 1
+            continue
+        end = next((j for j in range(i + 1, len(lines)) if _END.match(lines[j])), None)
+        if end is None:
+            raise MarkerError(f"{name}:{i + 1}: BEGIN SOLUTION without END SOLUTION")
+        if any(_BEGIN.match(lines[j]) for j in range(i + 1, end)):
+            raise MarkerError(f"{name}:{i + 1}: SOLUTION blocks cannot nest")
+        indent = begin.group("indent")
+        todo = (begin.group("todo") or "write this part").strip()
+        after = end + 1
+        if after < len(lines) and _BEGIN_STARTER.match(lines[after]):
+            stop = next((j for j in range(after + 1, len(lines)) if _END_STARTER.match(lines[j])), None)
+            if stop is None:
+                raise MarkerError(f"{name}:{after + 1}: BEGIN STARTER without END STARTER")
+            out.extend(_uncomment(text) for text in lines[after + 1 : stop])
+            i = stop + 1
+        else:
+            message = f"TODO: {todo}"
+            out.append(f"{indent}# {message}\n")
+            out.append(f"{indent}raise NotImplementedError({message!r})\n")
+            i = after
+    return "".join(out)
+
+
+def _uncomment(line: str) -> str:
+    match = re.match(r"^(\s*)# ?(.*)$", line, flags=re.S)
+    return f"{match.group(1)}{match.group(2)}" if match else line
+
+
+@dataclass
+class StarterFile:
+    reference: Path
+    starter: Path
+
+    def render(self) -> str:
+        body = strip_solutions(self.reference.read_text(), self.reference.name)
+        return HEADER.format(name=self.reference.name) + body
+
+
+def starter_files(labs: Path = LABS, dags: Path = DAGS) -> list[StarterFile]:
+    """Every student file in labs/labN_*/ and the reference it comes from (same name in dags/)."""
+    pairs = []
+    for folder in sorted(labs.glob("lab[0-9]*_*")):
+        for reference in sorted(dags.glob(f"{folder.name.split('_')[0]}_*.py")):
+            pairs.append(StarterFile(reference, folder / reference.name))
+    return pairs
+
+
+def release(labs: Path = LABS, dags: Path = DAGS) -> list[Path]:
+    """Regenerate every starter file; returns the files that changed."""
+    changed = []
+    for pair in starter_files(labs, dags):
+        text = pair.render()
+        if not pair.starter.exists() or pair.starter.read_text() != text:
+            pair.starter.write_text(text)
+            changed.append(pair.starter)
+    return changed
+
+
+def stale(labs: Path = LABS, dags: Path = DAGS) -> list[str]:
+    """Diffs of starter files that differ from what `release` would write (empty: up to date)."""
+    diffs = []
+    for pair in starter_files(labs, dags):
+        want = pair.render()
+        have = pair.starter.read_text() if pair.starter.exists() else ""
+        if want != have:
+            diffs.append(
+                "".join(
+                    difflib.unified_diff(
+                        have.splitlines(keepends=True),
+                        want.splitlines(keepends=True),
+                        str(pair.starter),
+                        f"release of {pair.reference}",
+                    )
+                )
+            )
+    return diffs
+
+
+def student_kit(target: Path, root: Path | None = None) -> Path:
+    """Copy the repository into `target` without reference solutions (for publishing).
+
+    dags/ keeps its starter-equivalent files only, so no solution body leaves the
+    instructor's copy; tests stay (students run them), hidden tests do not.
+    """
+    from labkit.paths import ROOT
+
+    root = root or ROOT
+    ignore = shutil.ignore_patterns(".git", ".venv", ".labkit", "__pycache__", "hidden", "*.pyc", ".ipynb_checkpoints")
+    shutil.copytree(root, target, ignore=ignore, dirs_exist_ok=False)
+    for reference in sorted((target / "dags").glob("lab[0-9]*_*.py")):
+        reference.write_text(HEADER.format(name=reference.name) + strip_solutions(reference.read_text(), reference.name))
+    return target

@@ -1,0 +1,66 @@
+"""S3 for the labs: moto's server on 127.0.0.1, reachable from every process.
+
+Real mode: leave `LABKIT_S3_ENDPOINT` unset and define the `aws_default` connection
+yourself (`AIRFLOW_CONN_AWS_DEFAULT`); the kit then does not start moto.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from labkit.services._net import free_port
+
+REGION = "us-east-1"
+
+
+@dataclass
+class S3Server:
+    host: str
+    port: int
+    _server: Any = field(default=None, repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def healthy(self) -> bool:
+        try:
+            return requests.get(self.endpoint + "/moto-api/", timeout=2).status_code < 500
+        except requests.RequestException:
+            return False
+
+    def reset(self) -> None:
+        """Forget every bucket and object (between tests)."""
+        requests.post(self.endpoint + "/moto-api/reset", timeout=5).raise_for_status()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def env(self) -> dict[str, str]:
+        conn = {
+            "conn_type": "aws",
+            "login": "labkit",  # moto accepts any key; these are not secrets
+            "password": "labkit",
+            "extra": {"endpoint_url": self.endpoint, "region_name": REGION},
+        }
+        return {
+            "LABKIT_S3_ENDPOINT": self.endpoint,
+            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(conn),
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+
+def start() -> S3Server:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return S3Server(host="127.0.0.1", port=port, _server=server)
