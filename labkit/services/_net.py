@@ -1,8 +1,10 @@
 """Small network helpers shared by the service modules."""
 from __future__ import annotations
 
+import os
 import socket
 import time
+from pathlib import Path
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -26,3 +28,18 @@ def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
             return
         time.sleep(0.05)
     raise TimeoutError(f"nothing answered on {host}:{port} within {timeout:.0f} s")
+
+
+def process_alive(pid: int) -> bool:
+    """True while `pid` runs. A zombie (exited, not yet reaped by its parent) counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): os.kill's answer is all we have

@@ -35,7 +35,8 @@ class WeatherAPI:
     api_key: str = field(default_factory=lambda: secrets.token_hex(8))
     advance_daily: bool = False  # call N starts N-1 days after `today`, like a daily schedule
     summaries: list[str] | None = None  # override the daily `summary` texts (e.g. with apostrophes)
-    calls: int = 0
+    calls: int = 0  # successful forecast answers (each one is a new revision)
+    requests: int = 0  # every forecast request, failed ones included
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
 
     # -- the data -------------------------------------------------------------------------
@@ -98,7 +99,8 @@ class WeatherAPI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="weather-api", daemon=True).start()
+        # A short poll interval makes stop() take milliseconds instead of 0.5 s.
+        threading.Thread(target=self._server.serve_forever, args=(0.02,), name="weather-api", daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -123,6 +125,7 @@ class WeatherAPI:
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path != FORECAST_PATH:
             return _reply(request, 404, {"cod": 404, "message": "Not found: the forecast is at " + FORECAST_PATH})
+        self.requests += 1
         if query.get("appid") != self.api_key:
             return _reply(request, 401, {"cod": 401, "message": "Invalid API key (pass it as ?appid=...)"})
         if "lat" not in query or "lon" not in query:

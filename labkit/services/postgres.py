@@ -30,7 +30,7 @@ import psycopg2
 from psycopg2 import sql
 
 from labkit.paths import state_dir
-from labkit.services._net import free_port
+from labkit.services._net import free_port, process_alive as _alive
 
 WAREHOUSE_DB = "warehouse"
 DOCKER_IMAGE = "postgres:16-alpine"
@@ -305,16 +305,6 @@ def _kill_postmaster(data: Path) -> None:
         os.kill(pid, signal.SIGKILL)
     except (OSError, ValueError, IndexError):
         pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def orphans() -> list[Path]:

@@ -5,23 +5,20 @@ polls once a second, and exits as soon as the folder is gone (a normal stop).
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 
 def main(owner: int, folder: Path) -> None:
+    from labkit.services._net import process_alive
+
     while folder.exists():
-        try:
-            os.kill(owner, 0)
-        except ProcessLookupError:
+        if not process_alive(owner):
             from labkit.services.postgres import stop_folder
 
             stop_folder(folder, immediate=True)
             return
-        except PermissionError:
-            pass
         time.sleep(1.0)
 
 

@@ -1,0 +1,196 @@
+"""`labkit` — the kit's command line. The Makefile's targets are thin wrappers around it.
+
+    labkit test lab1                 grade your labs/lab1_* (score table, SCORE lab1: x/y)
+    labkit test lab1 --target reference
+    labkit test                      the whole suite: kit tests, every lab verified, notebooks
+    labkit verify [lab1 …]           reference full marks, starter 0, wrong variants lose points
+    labkit lab [--no-browser]        services + JupyterLab on notebooks/
+    labkit doctor                    check this machine and say how to fix what is wrong
+    labkit release [--check]         regenerate labs/ from dags/ (or fail if they differ)
+    labkit bench                     loader speed side by side, warm grading time
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from labkit.paths import NOTEBOOKS, ROOT, TESTS
+
+
+def _terminate_gracefully() -> None:
+    """SIGTERM -> SystemExit, so `finally:` blocks stop the services we started."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from labkit.grading import runner
+    from labkit.grading.targets import known_labs
+
+    if not args.labs:
+        return full_suite(args)
+    status = 0
+    for lab in args.labs:
+        if lab not in known_labs():
+            print(f"unknown lab {lab!r}; the labs are: {', '.join(known_labs())}")
+            return 2
+        outcome = runner.grade(lab, args.target, time_limit=args.time_limit, extra_args=args.pytest_args)
+        if not outcome.result.full_marks:
+            status = 1
+    return status
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from labkit.grading.targets import known_labs
+    from labkit.grading.verify import verify
+
+    labs = args.labs or [lab for lab in known_labs() if (TESTS / lab).is_dir()]
+    ok = True
+    for lab in labs:
+        findings = verify(lab, workers=args.workers)
+        ok = ok and all(f.ok for f in findings)
+    return 0 if ok else 1
+
+
+def full_suite(args: argparse.Namespace) -> int:
+    """`make test`: what CI runs. Each step prints its own result; all must pass."""
+    from labkit.grading.release import stale
+
+    steps: list[tuple[str, int]] = []
+    started = time.monotonic()
+
+    print("== 1/4 starters are up to date with dags/ (labkit release --check)")
+    diffs = stale()
+    for diff in diffs:
+        print(diff)
+    steps.append(("labs/ regenerated from dags/", 0 if not diffs else 1))
+
+    print("\n== 2/4 the kit's own tests (tests/kit)")
+    kit = subprocess.run([sys.executable, "-m", "pytest", str(TESTS / "kit"), "-q", "-p", "no:cacheprovider", "-p", "no:nbmake"], cwd=ROOT)
+    steps.append(("kit tests", kit.returncode))
+
+    print("\n== 3/4 every lab: reference 100 %, starter 0 %, wrong variants lose points")
+    steps.append(("labs verified", cmd_verify(argparse.Namespace(labs=[], workers=args.workers))))
+
+    print("\n== 4/4 notebooks run top to bottom")
+    notebooks = sorted(str(p) for p in NOTEBOOKS.glob("*.ipynb"))
+    nb = subprocess.run([sys.executable, "-m", "pytest", "--nbmake", "-q", "-p", "no:cacheprovider", *notebooks], cwd=ROOT)
+    steps.append(("notebooks", nb.returncode))
+
+    print(f"\nSummary ({time.monotonic() - started:.0f} s)")
+    for name, code in steps:
+        print(f"  {'ok  ' if code == 0 else 'FAIL'} {name}")
+    return 0 if all(code == 0 for _, code in steps) else 1
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from labkit.grading.release import release, stale, student_kit
+
+    if args.student_kit:
+        target = student_kit(Path(args.student_kit).resolve())
+        print(f"student edition written to {target} (no solution bodies)")
+        return 0
+    if args.check:
+        diffs = stale()
+        for diff in diffs:
+            print(diff)
+        print("labs/ is up to date" if not diffs else "labs/ is stale: run `labkit release` (make release)")
+        return 0 if not diffs else 1
+    changed = release()
+    for path in changed:
+        print(f"wrote {path.relative_to(ROOT)}")
+    print(f"{len(changed)} starter file(s) changed")
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from labkit import stack
+
+    services = stack.start(lab=None)
+    print("Services for the lessons (they stop when JupyterLab stops):")
+    print(services.describe())
+    command = [
+        sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOKS}", f"--port={args.port}",
+        "--ServerApp.ip=127.0.0.1",
+    ]
+    if args.no_browser:
+        command.append("--no-browser")
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    try:
+        return subprocess.call(command, cwd=ROOT, env=os.environ.copy())
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        services.stop()
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from labkit import doctor
+
+    return doctor.main()
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from labkit import bench
+
+    return bench.main(args.bench_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labkit", description="Airflow Lab Kit", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    test = sub.add_parser("test", help="grade labs (or run the whole suite with no lab named)")
+    test.add_argument("labs", nargs="*", help="lab1 … lab6; none: the whole suite")
+    test.add_argument("--target", default=os.environ.get("TARGET") or "student", help="student (default), reference, a .py file, or a submission folder")
+    test.add_argument("--time-limit", type=float, default=None, help="seconds for the whole lab (default 300)")
+    test.add_argument("--workers", type=int, default=2, help="parallel grading runs in the whole suite")
+    test.set_defaults(func=cmd_test)
+
+    verify = sub.add_parser("verify", help="prove the tests tell right from wrong")
+    verify.add_argument("labs", nargs="*")
+    verify.add_argument("--workers", type=int, default=2)
+    verify.set_defaults(func=cmd_verify)
+
+    release = sub.add_parser("release", help="regenerate labs/ from the reference DAGs")
+    release.add_argument("--check", action="store_true", help="only check that labs/ is up to date")
+    release.add_argument("--student-kit", metavar="DIR", help="write a copy of the repo without solutions")
+    release.set_defaults(func=cmd_release)
+
+    lab = sub.add_parser("lab", help="start the services and JupyterLab")
+    lab.add_argument("--no-browser", action="store_true", default=bool(os.environ.get("NO_BROWSER")))
+    lab.add_argument("--port", type=int, default=int(os.environ.get("LABKIT_JUPYTER_PORT", "8888")))
+    lab.set_defaults(func=cmd_lab)
+
+    doctor = sub.add_parser("doctor", help="check this machine")
+    doctor.set_defaults(func=cmd_doctor)
+
+    bench = sub.add_parser("bench", help="benchmarks: loaders side by side, warm grading time")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _terminate_gracefully()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after `--` goes to pytest (labkit test lab1 -- -k newest) or the bench.
+    passthrough = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
+    if argv[:1] == ["bench"]:
+        passthrough, argv = argv[1:] + passthrough, ["bench"]
+    args = build_parser().parse_args(argv)
+    args.pytest_args = args.bench_args = passthrough
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

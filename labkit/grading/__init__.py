@@ -1,0 +1,1 @@
+"""Grading: the pytest plugin, targets, teaching checks, the runner and release tooling."""

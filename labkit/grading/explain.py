@@ -1,0 +1,58 @@
+"""Turn a failed test into a one-line reason and a short explanation a student can act on."""
+from __future__ import annotations
+
+import pytest
+
+from labkit.grading.checks import LabCheckFailed
+from labkit.grading.loader import LabLoadError, describe_exception
+from labkit.grading.report import FAILED, TIMEOUT
+
+MAX_DETAIL_LINES = 25
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _clip(text: str) -> str:
+    lines = text.rstrip().splitlines()
+    if len(lines) > MAX_DETAIL_LINES:
+        lines = lines[:MAX_DETAIL_LINES] + [f"… ({len(lines) - MAX_DETAIL_LINES} more lines in the full log)"]
+    return "\n".join(lines)
+
+
+def failure(excinfo: pytest.ExceptionInfo, item: pytest.Item) -> tuple[str, str, str]:
+    """(outcome, one-line reason, details) for a failed test phase."""
+    err = excinfo.value
+    if isinstance(err, LabLoadError):
+        text = str(err)
+        return FAILED, _first_line(text), _clip(text)
+    if isinstance(err, LabCheckFailed):
+        text = str(err)
+        return FAILED, _first_line(text), _clip(text)
+    if excinfo.typename == "Failed":  # pytest.fail(), including pytest-timeout's
+        text = str(getattr(err, "msg", err))
+        if text.startswith("Timeout"):
+            limit = text.split(">", 1)[-1].strip()
+            message = (
+                f"stopped after {limit}: the code never finished. Look for a loop that never ends, "
+                "or a network call without a timeout."
+            )
+            return TIMEOUT, message, message
+        return FAILED, _first_line(text), _clip(text)
+    if isinstance(err, NotImplementedError):
+        text = str(err) or "a function still raises NotImplementedError"
+        reason = f"not written yet: {text}" if not text.startswith("TODO") else f"not written yet ({text})"
+        return FAILED, reason, _clip(describe_exception(err))
+    if isinstance(err, AssertionError):
+        text = str(err) or "an assertion failed"
+        return FAILED, _first_line(text), _clip(text)
+    text = describe_exception(err)
+    return FAILED, _first_line(text), _clip(text)
+
+
+def skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"

@@ -1,0 +1,102 @@
+"""Load the code under test — a student's file or the reference — and explain failures kindly.
+
+A syntax error, a missing import or an exception at import time becomes one
+`LabLoadError` whose message a student can act on (file, line, what Python said, the
+offending line), instead of a traceback through importlib.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from labkit.paths import ROOT
+
+
+class LabLoadError(Exception):
+    """The lab file could not be imported. `str(err)` is the explanation for the student."""
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_module(path: Path, name: str | None = None) -> ModuleType:
+    """Import `path` as module `name` (default: the file's stem), replacing any earlier copy."""
+    path = Path(path)
+    name = name or path.stem
+    shown = display_path(path)
+    if not path.exists():
+        raise LabLoadError(f"{shown} does not exist. Did you rename or move it? (labkit release recreates starters)")
+    source = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        compile(source, str(path), "exec")
+    except SyntaxError as err:
+        raise LabLoadError(_syntax_message(shown, err)) from None
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    # The DAG file's folder is on sys.path for Airflow too: sibling imports behave the same.
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except ModuleNotFoundError as err:
+        sys.modules.pop(name, None)
+        raise LabLoadError(
+            f"{shown} imports `{err.name}`, which is not installed here.\n"
+            f"Use what the kit provides (see the lab README), or check the spelling."
+        ) from None
+    except BaseException as err:  # noqa: BLE001 - anything at import time is the student's to fix
+        sys.modules.pop(name, None)
+        if isinstance(err, KeyboardInterrupt):
+            raise
+        raise LabLoadError(f"{shown} fails while being imported:\n{describe_exception(err, path)}") from None
+    return module
+
+
+def _syntax_message(shown: str, err: SyntaxError) -> str:
+    lines = [f"{shown} has a syntax error on line {err.lineno}: {err.msg}."]
+    if err.text:
+        text = err.text.rstrip("\n")
+        stripped = text.lstrip()
+        lines.append(f"    {stripped}")
+        if err.offset:
+            caret = max(err.offset - 1 - (len(text) - len(stripped)), 0)
+            lines.append("    " + " " * caret + "^")
+    lines.append("Python reads the whole file before running any of it, so every test scores 0 until this is fixed.")
+    return "\n".join(lines)
+
+
+def student_frame(tb, path: Path | None = None) -> traceback.FrameSummary | None:
+    """The innermost traceback frame inside `path` (or inside any lab/DAG file)."""
+    frames = traceback.extract_tb(tb)
+    for frame in reversed(frames):
+        file = Path(frame.filename)
+        if path is not None and file.resolve() == path.resolve():
+            return frame
+        if path is None and file.parent.name != "site-packages" and (
+            "/labs/" in frame.filename or "/dags/" in frame.filename or "/wrong/" in frame.filename
+        ):
+            return frame
+    return None
+
+
+def describe_exception(err: BaseException, path: Path | None = None) -> str:
+    """`TypeError: …` plus where in the student's file it happened, with that line."""
+    text = f"{type(err).__name__}: {err}".rstrip(": ")
+    frame = student_frame(err.__traceback__, path)
+    if frame is not None:
+        where = f"  at {display_path(Path(frame.filename))} line {frame.lineno}, in {frame.name}"
+        if frame.line and not frame.line.strip().startswith("raise NotImplementedError"):
+            where += f"\n      {frame.line.strip()}"
+        text += "\n" + where
+    return text

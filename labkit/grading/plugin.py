@@ -1,0 +1,136 @@
+"""The pytest plugin behind `make test labN`: points, targets, a score table, results on disk.
+
+    @pytest.mark.points(2)
+    def test_newest_value_wins(lab, warehouse, weather_api): ...
+
+- `--target student|reference|FILE|FOLDER` picks the code under test (see targets.py);
+  tests reach it through the `lab` fixture their lab's conftest defines with `load_lab`.
+- Every graded test ends with a one-line reason; the run ends with the score table and
+  `SCORE labN: x/y`. Results go to `.labkit/results/labN.json` (and, while running, a
+  progress file the runner reads if it has to stop a run that hangs).
+- Tests without `points` (the kit's own tests) are left alone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from labkit.grading import explain
+from labkit.grading.report import FAILED, PASSED, SKIPPED, TIMEOUT, LabResult, TestResult, render, result_path
+from labkit.grading.targets import Target, relative
+
+pytest_plugins = ["labkit.grading.fixtures"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("labkit", "Airflow Lab Kit grading")
+    group.addoption(
+        "--target",
+        default=os.environ.get("LABKIT_TARGET", "student"),
+        help="code to grade: student (labs/), reference (dags/), a .py file, or a submission folder",
+    )
+    group.addoption("--labkit-results", default=None, help="folder for results JSON (default .labkit/results)")
+    group.addoption("--labkit-progress", default=None, help="file to append one JSON line per finished test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): points this graded test is worth")
+    config.addinivalue_line("markers", "hidden: an instructor-only test, reported but not run for students")
+    config.pluginmanager.register(Recorder(config), "labkit-recorder")
+
+
+def lab_of(item: pytest.Item) -> str | None:
+    """tests/lab1/test_x.py -> lab1 (None for tests outside a lab folder)."""
+    for part in Path(str(item.path)).parts[::-1]:
+        if part.startswith("lab") and part[3:].isdigit():
+            return part
+    return None
+
+
+def display_name(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    if doc and doc.strip():
+        return doc.strip().splitlines()[0].rstrip(".")
+    return item.name.removeprefix("test_").replace("_", " ")
+
+
+class Recorder:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.started = time.monotonic()
+        self.results: dict[str, TestResult] = {}
+        self.labs: dict[str, list[str]] = {}
+        progress = config.getoption("labkit_progress")
+        self.progress = Path(progress) if progress else None
+
+    # -- collection ------------------------------------------------------------------------
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            marker = item.get_closest_marker("points")
+            lab = lab_of(item)
+            if marker is None or lab is None:
+                continue
+            points = float(marker.args[0]) if marker.args else 1.0
+            self.results[item.nodeid] = TestResult(item.nodeid, display_name(item), points)
+            self.labs.setdefault(lab, []).append(item.nodeid)
+        self._progress({"collected": [r.__dict__ for r in self.results.values()], "labs": self.labs})
+
+    # -- outcomes ----------------------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        result = self.results.get(item.nodeid)
+        if result is None:
+            return
+        if report.failed and call.excinfo is not None:
+            kind, reason, details = explain.failure(call.excinfo, item)
+            if result.outcome not in (FAILED, TIMEOUT):  # the first failure is the one to explain
+                result.outcome, result.reason, result.details = kind, reason, details
+        elif report.skipped and result.outcome not in (FAILED, TIMEOUT):
+            result.outcome = SKIPPED
+            result.reason = explain.skip_reason(report)
+        elif report.when == "call" and report.passed and result.outcome not in (FAILED, TIMEOUT):
+            result.outcome = PASSED
+        report.user_properties.append(("points", result.points))
+
+    def pytest_runtest_logfinish(self, nodeid: str, location) -> None:
+        result = self.results.get(nodeid)
+        if result is not None:
+            self._progress({"result": result.__dict__})
+
+    def _progress(self, record: dict) -> None:
+        if self.progress is None:
+            return
+        self.progress.parent.mkdir(parents=True, exist_ok=True)
+        with self.progress.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, default=str) + "\n")
+
+    # -- the end ---------------------------------------------------------------------------
+    def lab_results(self) -> list[LabResult]:
+        target = Target.parse(self.config.getoption("target"))
+        out = []
+        for lab, ids in self.labs.items():
+            try:
+                files = [relative(path) for path in target.lab_files(lab)]
+            except ValueError:
+                files = []
+            result = LabResult(lab, target.label, files, [self.results[i] for i in ids])
+            result.duration = round(time.monotonic() - self.started, 2)
+            out.append(result)
+        return out
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.labs:
+            return
+        folder = self.config.getoption("labkit_results")
+        for result in self.lab_results():
+            path = result_path(result.lab, result.target, Path(folder) if folder else None)
+            result.save(path)
+            terminalreporter.write_sep("=", f"{result.lab} score")
+            terminalreporter.write_line(render(result))
+            terminalreporter.write_line(f"(results: {path})")

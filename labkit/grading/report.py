@@ -1,0 +1,123 @@
+"""Scores: what a grading run found, saved as JSON and shown as a table.
+
+The pytest plugin builds a `LabResult` per lab; the runner reads it back (or rebuilds it
+from the progress file when a run had to be stopped) and prints it. Both print through
+`render`, so the student sees the same table either way.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labkit.paths import state_dir
+
+PASSED, FAILED, SKIPPED, TIMEOUT, NOT_RUN, HIDDEN = "passed", "failed", "skipped", "timeout", "not run", "hidden"
+
+
+@dataclass
+class TestResult:
+    nodeid: str
+    name: str
+    points: float
+    outcome: str = NOT_RUN
+    reason: str = ""
+    details: str = ""
+
+    @property
+    def earned(self) -> float:
+        return self.points if self.outcome == PASSED else 0.0
+
+
+@dataclass
+class LabResult:
+    lab: str
+    target: str
+    target_files: list[str] = field(default_factory=list)
+    tests: list[TestResult] = field(default_factory=list)
+    duration: float = 0.0
+    note: str = ""  # e.g. "stopped after 240 s"
+
+    @property
+    def score(self) -> float:
+        return sum(t.earned for t in self.tests if t.outcome != HIDDEN)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tests if t.outcome != HIDDEN)
+
+    @property
+    def full_marks(self) -> bool:
+        return self.max_score > 0 and self.score == self.max_score
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"], data["max_score"] = self.score, self.max_score
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "LabResult":
+        tests = [TestResult(**{k: v for k, v in t.items() if k in TestResult.__dataclass_fields__}) for t in data["tests"]]
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "tests"}
+        return cls(tests=tests, **fields)
+
+    def save(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2, default=str))
+        tmp.replace(path)  # readers never see half a file
+        return path
+
+
+def results_dir() -> Path:
+    path = state_dir() / "results"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def result_path(lab: str, target_label: str, folder: Path | None = None) -> Path:
+    suffix = "" if target_label == "student" else "-" + target_label.replace(":", "-").replace("/", "_")
+    return (folder or results_dir()) / f"{lab}{suffix}.json"
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def render(result: LabResult, *, details: bool = True, width: int | None = None) -> str:
+    """The score table, then what went wrong in plain words."""
+    width = width or min(shutil.get_terminal_size((100, 20)).columns, 110)
+    out = [f"{result.lab} · target: {result.target}" + (f" ({', '.join(result.target_files)})" if result.target_files else "")]
+    marks = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP", TIMEOUT: "TIME", NOT_RUN: "----", HIDDEN: "hidden"}
+    name_width = max((len(t.name) for t in result.tests), default=10)
+    name_width = min(name_width, 58)
+    for t in result.tests:
+        pts = "  ?" if t.outcome == HIDDEN else f"{_points(t.earned):>3}/{_points(t.points)}"
+        line = f"  {marks.get(t.outcome, t.outcome):<4} {pts:>6}  {t.name[:name_width]:<{name_width}}"
+        if t.outcome not in (PASSED, HIDDEN) and t.reason:
+            room = max(width - len(line) - 3, 20)
+            reason = t.reason if len(t.reason) <= room else t.reason[: room - 1] + "…"
+            line += f"  {reason}"
+        out.append(line.rstrip())
+    if result.note:
+        out.append(f"  note: {result.note}")
+
+    problems = [t for t in result.tests if t.outcome in (FAILED, TIMEOUT) and (t.details or t.reason)]
+    if details and problems:
+        out.append("")
+        out.append("What went wrong")
+        # Tests that failed for the same reason (a syntax error, one unwritten function)
+        # are listed together and the reason is said once.
+        groups: dict[str, list[TestResult]] = {}
+        for t in problems:
+            groups.setdefault((t.details or t.reason).rstrip(), []).append(t)
+        for text, tests in groups.items():
+            for t in tests:
+                out.append(f"- {t.name} ({_points(t.points)} pt{'s' if t.points != 1 else ''})")
+            out.append(textwrap.indent(text, "    "))
+    out.append("")
+    out.append(f"SCORE {result.lab}: {_points(result.score)}/{_points(result.max_score)}")
+    return "\n".join(out)

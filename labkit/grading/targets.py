@@ -1,0 +1,89 @@
+"""Which files a grading run tests: the student's starter, the reference, or something else.
+
+    student    labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py   (the default)
+    reference  dags/lab1_dedupe_upsert.py
+    <file>     one .py file standing in for the lab's file (a known-wrong variant)
+    <folder>   a submission: a folder holding labs/lab1_*/… or lab1_*/… or the files themselves
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from labkit.paths import DAGS, LABS, ROOT
+
+KNOWN = ("student", "reference")
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # student | reference | file | submission
+    path: Path | None = None
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Target":
+        value = (value or "student").strip()
+        if value in KNOWN:
+            return cls(value)
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = (Path.cwd() / path).resolve()
+        if path.is_file():
+            return cls("file", path)
+        if path.is_dir():
+            return cls("submission", path)
+        raise ValueError(f"--target must be 'student', 'reference', a .py file or a folder; {value!r} is none of these")
+
+    @property
+    def label(self) -> str:
+        return self.kind if self.path is None else f"{self.kind}:{self.path.name}"
+
+    def __str__(self) -> str:
+        return self.kind if self.path is None else str(self.path)
+
+    def lab_file(self, lab: str, filename: str) -> Path:
+        """Where this target keeps `filename` of `lab` (e.g. lab1, lab1_dedupe_upsert.py)."""
+        if self.kind == "reference":
+            return DAGS / filename
+        if self.kind == "file":
+            assert self.path is not None
+            return self.path
+        folder_name = _lab_folder_name(lab)
+        if self.kind == "student":
+            return LABS / folder_name / filename
+        assert self.path is not None
+        for candidate in (
+            self.path / "labs" / folder_name / filename,
+            self.path / folder_name / filename,
+            self.path / filename,
+        ):
+            if candidate.exists():
+                return candidate
+        return self.path / "labs" / folder_name / filename  # reported as missing by the loader
+
+    def lab_files(self, lab: str) -> list[Path]:
+        """Every file of `lab` for this target (what the DAGs folder of its Airflow home holds)."""
+        return [self.lab_file(lab, name) for name in lab_filenames(lab)]
+
+
+def _lab_folder_name(lab: str) -> str:
+    matches = sorted(LABS.glob(f"{lab}_*"))
+    if not matches:
+        raise ValueError(f"unknown lab {lab!r}: no labs/{lab}_* folder")
+    return matches[0].name
+
+
+def lab_filenames(lab: str) -> list[str]:
+    """The lab's Python files: the reference DAG files named labN_*.py."""
+    return [path.name for path in sorted(DAGS.glob(f"{lab}_*.py"))]
+
+
+def known_labs() -> list[str]:
+    return sorted({p.name.split("_")[0] for p in LABS.glob("lab[0-9]*_*") if p.is_dir()}, key=lambda s: int(s[3:]))
+
+
+def relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)

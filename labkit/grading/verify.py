@@ -1,0 +1,151 @@
+"""Proof that a lab's tests discriminate: `labkit verify lab1`.
+
+- the reference scores full marks;
+- the untouched starter scores 0 (every graded test fails on it);
+- each known-wrong variant in tests/labN/wrong/ loses the tests that name its mistake.
+
+A variant is a small module describing one realistic mistake as edits to the reference:
+
+    '''SELECT DISTINCT is not a dedupe: a revised forecast gives two rows for one date.'''
+    MUST_FAIL = ["test_no_duplicate_dates_after_overlapping_runs"]
+    EDITS = [("<exact text in the reference>", "<the mistaken text>")]
+
+Every `old` text must occur exactly once in the reference, so a variant that no longer
+applies fails loudly instead of silently testing the reference.
+"""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labkit.grading import runner
+from labkit.grading.report import PASSED, LabResult
+from labkit.grading.targets import Target, lab_filenames
+from labkit.paths import DAGS, TESTS, state_dir
+from labkit.services import postgres
+
+
+@dataclass
+class Variant:
+    lab: str
+    name: str
+    why: str
+    must_fail: list[str]
+    edits: list[tuple[str, str]]
+    file: str = ""  # which lab file the edits apply to (default: the lab's only file)
+
+    def build(self, folder: Path) -> Path:
+        filename = self.file or lab_filenames(self.lab)[0]
+        source = (DAGS / filename).read_text()
+        for old, new in self.edits:
+            count = source.count(old)
+            if count != 1:
+                raise ValueError(
+                    f"variant {self.lab}/{self.name}: the text to replace occurs {count} times in dags/{filename} "
+                    f"(must be exactly once); update tests/{self.lab}/wrong/{self.name}.py:\n{old}"
+                )
+            source = source.replace(old, new)
+        target = folder / self.name / filename
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source)
+        return target
+
+
+def load_variants(lab: str) -> list[Variant]:
+    variants = []
+    for path in sorted((TESTS / lab / "wrong").glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        spec = importlib.util.spec_from_file_location(f"labkit_variant_{lab}_{path.stem}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        variants.append(
+            Variant(
+                lab=lab,
+                name=path.stem,
+                why=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else path.stem,
+                must_fail=list(module.MUST_FAIL),
+                edits=list(module.EDITS),
+                file=getattr(module, "FILE", ""),
+            )
+        )
+    return variants
+
+
+@dataclass
+class Finding:
+    run: str
+    ok: bool
+    summary: str
+    problems: list[str] = field(default_factory=list)
+
+
+def _test_function(nodeid: str) -> str:
+    return nodeid.split("::")[-1].split("[")[0]
+
+
+def _check_reference(result: LabResult) -> Finding:
+    bad = [f"{t.name}: {t.reason}" for t in result.tests if t.outcome != PASSED]
+    return Finding("reference", result.full_marks, f"{result.score:g}/{result.max_score:g}", bad)
+
+
+def _check_starter(result: LabResult) -> Finding:
+    passing = [t.name for t in result.tests if t.outcome == PASSED]
+    ok = bool(result.tests) and not passing
+    return Finding("starter", ok, f"{result.score:g}/{result.max_score:g}", [f"passes on the starter: {n}" for n in passing])
+
+
+def _check_variant(variant: Variant, result: LabResult) -> Finding:
+    outcomes = {_test_function(t.nodeid): t for t in result.tests}
+    problems = []
+    for name in variant.must_fail:
+        test = outcomes.get(name)
+        if test is None:
+            problems.append(f"{name}: no such graded test")
+        elif test.outcome == PASSED:
+            problems.append(f"{name}: passed, but this variant's mistake should fail it")
+    lost = sum(t.points for t in result.tests if t.outcome != PASSED)
+    return Finding(f"wrong/{variant.name}", not problems and lost > 0, f"loses {lost:g} pts — {variant.why}", problems)
+
+
+def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
+    folder = state_dir() / "verify" / lab
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    variants = load_variants(lab)
+    builds = {v.name: v.build(folder / "variants") for v in variants}
+
+    server = postgres.start()
+    try:
+        def run(label: str, target: Target, extra: list[str] | None = None) -> LabResult:
+            return runner.grade(
+                lab, target, results=folder / "results", extra_args=extra, show=False, server=server,
+                home_name=f"verify-{lab}-{label}",
+            ).result
+
+        jobs = {
+            "reference": lambda: _check_reference(run("reference", Target("reference"))),
+            "starter": lambda: _check_starter(run("starter", Target("student"))),
+        }
+        for variant in variants:
+            selection = ["-k", " or ".join(variant.must_fail)]
+            jobs[variant.name] = (
+                lambda v=variant, s=selection: _check_variant(v, run(v.name, Target("file", builds[v.name]), s))
+            )
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {name: pool.submit(job) for name, job in jobs.items()}
+            findings = [futures[name].result() for name in jobs]
+    finally:
+        server.stop()
+
+    if show:
+        print(f"verify {lab}: does the suite tell right from wrong?")
+        for f in findings:
+            print(f"  {'ok ' if f.ok else 'BAD'}  {f.run:<28} {f.summary}")
+            for problem in f.problems:
+                print(f"         - {problem}")
+    return findings

@@ -1,0 +1,175 @@
+"""Start the local services a lab needs and export their settings as environment variables.
+
+    from labkit import stack
+    services = stack.ensure("lab1")     # first cell of every notebook
+
+`ensure` reuses services a parent process already started (`make lab` starts them
+before JupyterLab, so kernels inherit their settings) and starts what is missing in this
+process otherwise. Either way, `os.environ` ends up holding `AIRFLOW_CONN_WAREHOUSE`,
+`AIRFLOW_VAR_WEATHER_API_URL`, `LABKIT_…` and friends, so Airflow tasks, subprocesses
+and `PostgresHook` all find them.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labkit.paths import DAGS
+from labkit.services import airflow, http_api, postgres, s3
+
+# What each lab talks to. Airflow is in every lab: its home is prepared, never a server.
+LAB_SERVICES: dict[str, tuple[str, ...]] = {
+    "lab1": ("postgres", "weather_api", "airflow"),
+    "lab2": ("postgres", "airflow"),
+    "lab3": ("postgres", "s3", "airflow"),
+    "lab4": ("postgres", "airflow"),
+    "lab5": ("postgres", "airflow"),
+    "lab6": ("postgres", "s3", "airflow"),
+}
+ALL_SERVICES = ("postgres", "s3", "weather_api", "airflow")
+
+
+@dataclass
+class Stack:
+    """Running services and the environment that reaches them."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    postgres: postgres.PostgresServer | None = None
+    s3: s3.S3Server | None = None
+    weather_api: http_api.WeatherAPI | None = None
+    airflow_home: airflow.AirflowHome | None = None
+    _owned: list[Any] = field(default_factory=list, repr=False)
+
+    def stop(self) -> None:
+        """Stop what this process started (services a parent owns are left running)."""
+        while self._owned:
+            service = self._owned.pop()
+            try:
+                service.stop()
+            except Exception:  # stopping must never hide the error that got us here
+                pass
+
+    def __enter__(self) -> "Stack":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def warehouse(self):
+        """A new psycopg2 connection to the warehouse database."""
+        import psycopg2
+
+        return psycopg2.connect(self.env["LABKIT_WAREHOUSE_DSN"], connect_timeout=5)
+
+    def describe(self) -> str:
+        rows = []
+        if self.postgres:
+            rows.append(("PostgreSQL", f"{self.postgres.mode}, {self.env['LABKIT_WAREHOUSE_DSN']}"))
+        if self.s3:
+            rows.append(("S3 (moto)", self.s3.endpoint))
+        if self.weather_api:
+            rows.append(("Weather API", self.env.get("LABKIT_WEATHER_API_URL", "?")))
+        if self.airflow_home:
+            rows.append(("Airflow home", str(self.airflow_home.path)))
+        width = max((len(name) for name, _ in rows), default=0)
+        return "\n".join(f"{name:<{width}}  {where}" for name, where in rows)
+
+    def _repr_markdown_(self) -> str:  # how a notebook shows it
+        lines = ["| service | where |", "|---|---|"]
+        lines += [f"| {name.strip()} | `{where}` |" for name, where in (line.split("  ", 1) for line in self.describe().splitlines())]
+        return "\n".join(lines)
+
+
+def services_for(lab: str | None) -> tuple[str, ...]:
+    if lab is None:
+        return ALL_SERVICES
+    try:
+        return LAB_SERVICES[lab]
+    except KeyError:
+        raise ValueError(f"unknown lab {lab!r}: expected one of {', '.join(LAB_SERVICES)}") from None
+
+
+def start(
+    lab: str | None = None,
+    *,
+    services: Iterable[str] | None = None,
+    airflow_name: str = "notebooks",
+    dags: list[Path] | None = None,
+    export: bool = True,
+) -> Stack:
+    """Start services in this process. They stop with `Stack.stop()` (or at exit)."""
+    wanted = tuple(services) if services is not None else services_for(lab)
+    stack = Stack()
+    try:
+        if "postgres" in wanted:
+            stack.postgres = postgres.start()
+            stack._owned.append(stack.postgres)
+            stack.postgres.create_database(postgres.WAREHOUSE_DB)
+            stack.env.update(stack.postgres.env())
+        if "s3" in wanted and not os.environ.get("AIRFLOW_CONN_AWS_DEFAULT"):
+            stack.s3 = s3.start()
+            stack._owned.append(stack.s3)
+            stack.env.update(stack.s3.env())
+        if "weather_api" in wanted:
+            stack.weather_api = http_api.start(advance_daily=True)
+            stack._owned.append(stack.weather_api)
+            stack.env.update(stack.weather_api.env())
+        if "airflow" in wanted:
+            stack.airflow_home = airflow.prepare(airflow_name, dags if dags is not None else default_dags(lab), fresh=False)
+            stack.env.update(stack.airflow_home.env())
+    except BaseException:
+        stack.stop()
+        raise
+    stack.env["LABKIT_STACK_PID"] = str(os.getpid())
+    stack.env["LABKIT_STACK_SERVICES"] = ",".join(wanted)
+    if export:
+        os.environ.update(stack.env)
+    atexit.register(stack.stop)
+    return stack
+
+
+def default_dags(lab: str | None) -> list[Path]:
+    """The reference DAGs a lesson demonstrates (all of them when no lab is named)."""
+    pattern = f"{lab}_*.py" if lab else "lab[0-9]*_*.py"
+    return sorted(DAGS.glob(pattern))
+
+
+def attach() -> Stack | None:
+    """The services a parent process exported, if they still answer."""
+    if "LABKIT_STACK_PID" not in os.environ:
+        return None
+    stack = Stack(env={k: v for k, v in os.environ.items() if k.startswith(("LABKIT_", "AIRFLOW_", "AWS_"))})
+    if "LABKIT_PG_ADMIN_DSN" in os.environ:
+        stack.postgres = postgres.attach(os.environ["LABKIT_PG_ADMIN_DSN"])
+        if not stack.postgres.healthy():
+            return None
+    if "LABKIT_S3_ENDPOINT" in os.environ:
+        endpoint = os.environ["LABKIT_S3_ENDPOINT"].rsplit(":", 1)
+        stack.s3 = s3.S3Server(host=endpoint[0].split("//")[1], port=int(endpoint[1]))
+    if "AIRFLOW_HOME" in os.environ:
+        home = Path(os.environ["AIRFLOW_HOME"])
+        stack.airflow_home = airflow.AirflowHome(home, Path(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", home / "dags")))
+    return stack
+
+
+def ensure(lab: str | None = None, **kwargs: Any) -> Stack:
+    """Reuse the services a parent started, or start them here. Call it first in a notebook."""
+    wanted = services_for(lab)
+    stack = attach()
+    if stack is not None:
+        have = set(os.environ.get("LABKIT_STACK_SERVICES", "").split(","))
+        missing = [name for name in wanted if name not in have]
+        if not missing:
+            return stack
+        extra = start(services=missing, **kwargs)
+        stack.env.update(extra.env)
+        stack._owned.extend(extra._owned)
+        for name in ("postgres", "s3", "weather_api", "airflow_home"):
+            if getattr(extra, name) is not None:
+                setattr(stack, name, getattr(extra, name))
+        return stack
+    return start(lab, **kwargs)

@@ -1,0 +1,14 @@
+"""SELECT DISTINCT is not a dedupe: a revised forecast gives two distinct rows for one date."""
+MUST_FAIL = ["test_no_duplicate_dates_after_overlapping_runs", "test_the_newest_forecast_wins"]
+EDITS = [
+    (
+        """                    SELECT date, temp, min_temp, max_temp, summary, created_date
+                    FROM (
+                        SELECT *, ROW_NUMBER() OVER (PARTITION BY date ORDER BY created_date DESC) AS seq
+                        FROM staging
+                    ) AS ranked
+                    WHERE seq = 1""",
+        """                    SELECT DISTINCT date, temp, min_temp, max_temp, summary, created_date
+                    FROM staging""",
+    )
+]

@@ -1,0 +1,5 @@
+"""No retries and the default catch-up: one network blip fails the day's load."""
+MUST_FAIL = ["test_the_dag_is_ready_for_production"]
+EDITS = [
+    ('    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},\n', ""),
+]
