@@ -65,23 +65,26 @@ class Stack:
 
         return psycopg2.connect(self.env["LABKIT_WAREHOUSE_DSN"], connect_timeout=5)
 
-    def describe(self) -> str:
+    def rows(self) -> list[tuple[str, str]]:
+        """(service, where) for each service this stack reaches."""
         rows = []
         if self.postgres:
             rows.append(("PostgreSQL", f"{self.postgres.mode}, {self.env['LABKIT_WAREHOUSE_DSN']}"))
-        if self.s3:
-            rows.append(("S3 (moto)", self.s3.endpoint))
-        if self.weather_api:
-            rows.append(("Weather API", self.env.get("LABKIT_WEATHER_API_URL", "?")))
+        if "LABKIT_S3_ENDPOINT" in self.env:
+            rows.append(("S3 (moto)", self.env["LABKIT_S3_ENDPOINT"]))
+        if "LABKIT_WEATHER_API_URL" in self.env:
+            rows.append(("Weather API", self.env["LABKIT_WEATHER_API_URL"]))
         if self.airflow_home:
             rows.append(("Airflow home", str(self.airflow_home.path)))
+        return rows
+
+    def describe(self) -> str:
+        rows = self.rows()
         width = max((len(name) for name, _ in rows), default=0)
         return "\n".join(f"{name:<{width}}  {where}" for name, where in rows)
 
     def _repr_markdown_(self) -> str:  # how a notebook shows it
-        lines = ["| service | where |", "|---|---|"]
-        lines += [f"| {name.strip()} | `{where}` |" for name, where in (line.split("  ", 1) for line in self.describe().splitlines())]
-        return "\n".join(lines)
+        return "\n".join(["| service | where |", "|---|---|", *(f"| {name} | `{where}` |" for name, where in self.rows())])
 
 
 def services_for(lab: str | None) -> tuple[str, ...]:
@@ -150,18 +153,20 @@ def attach() -> Stack | None:
     if "LABKIT_S3_ENDPOINT" in os.environ:
         endpoint = os.environ["LABKIT_S3_ENDPOINT"].rsplit(":", 1)
         stack.s3 = s3.S3Server(host=endpoint[0].split("//")[1], port=int(endpoint[1]))
-    if "AIRFLOW_HOME" in os.environ:
-        home = Path(os.environ["AIRFLOW_HOME"])
-        stack.airflow_home = airflow.AirflowHome(home, Path(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", home / "dags")))
     return stack
 
 
 def ensure(lab: str | None = None, **kwargs: Any) -> Stack:
-    """Reuse the services a parent started, or start them here. Call it first in a notebook."""
+    """Reuse the services a parent started, or start them here. Call it first in a notebook.
+
+    The Airflow home is always this lab's own (`.labkit/airflow/notebooks-lab1`), holding
+    only this lab's DAGs, so lessons open side by side never disturb each other.
+    """
     wanted = services_for(lab)
+    kwargs.setdefault("airflow_name", f"notebooks-{lab}" if lab else "notebooks")
     stack = attach()
     if stack is not None:
-        have = set(os.environ.get("LABKIT_STACK_SERVICES", "").split(","))
+        have = set(os.environ.get("LABKIT_STACK_SERVICES", "").split(",")) - {"airflow"}
         missing = [name for name in wanted if name not in have]
         if not missing:
             return stack

@@ -29,6 +29,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit.grading.points_table import update_readme
 from labkit.paths import DAGS, LABS
 
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<todo>.*))?\s*$")
@@ -103,31 +104,37 @@ def starter_files(labs: Path = LABS, dags: Path = DAGS) -> list[StarterFile]:
     return pairs
 
 
+def generated(labs: Path = LABS, dags: Path = DAGS) -> dict[Path, str]:
+    """Everything `release` writes: starter files, and the points table in each lab README."""
+    files = {pair.starter: pair.render() for pair in starter_files(labs, dags)}
+    for readme in sorted(labs.glob("lab[0-9]*_*/README.md")):
+        files[readme] = update_readme(readme, readme.parent.name.split("_")[0])
+    return files
+
+
 def release(labs: Path = LABS, dags: Path = DAGS) -> list[Path]:
-    """Regenerate every starter file; returns the files that changed."""
+    """Regenerate every generated file; returns the files that changed."""
     changed = []
-    for pair in starter_files(labs, dags):
-        text = pair.render()
-        if not pair.starter.exists() or pair.starter.read_text() != text:
-            pair.starter.write_text(text)
-            changed.append(pair.starter)
+    for path, text in generated(labs, dags).items():
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            changed.append(path)
     return changed
 
 
 def stale(labs: Path = LABS, dags: Path = DAGS) -> list[str]:
-    """Diffs of starter files that differ from what `release` would write (empty: up to date)."""
+    """Diffs of generated files that differ from what `release` would write (empty: up to date)."""
     diffs = []
-    for pair in starter_files(labs, dags):
-        want = pair.render()
-        have = pair.starter.read_text() if pair.starter.exists() else ""
+    for path, want in generated(labs, dags).items():
+        have = path.read_text() if path.exists() else ""
         if want != have:
             diffs.append(
                 "".join(
                     difflib.unified_diff(
                         have.splitlines(keepends=True),
                         want.splitlines(keepends=True),
-                        str(pair.starter),
-                        f"release of {pair.reference}",
+                        str(path),
+                        "what `labkit release` writes",
                     )
                 )
             )

@@ -72,6 +72,7 @@ def grade(
         raise ValueError(f"no graded tests for {lab!r} (expected a folder tests/{lab})")
     time_limit = time_limit or float(os.environ.get("LABKIT_TIME_LIMIT", DEFAULT_TIME_LIMIT))
     folder = results or results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
     label = target.label
     base = result_path(lab, label, folder).with_suffix("")
     log, junit = base.with_suffix(".log"), base.with_suffix(".xml")

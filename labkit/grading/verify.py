@@ -123,7 +123,7 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
     try:
         def run(label: str, target: Target, extra: list[str] | None = None) -> LabResult:
             return runner.grade(
-                lab, target, results=folder / "results", extra_args=extra, show=False, server=server,
+                lab, target, results=folder / "results" / label, extra_args=extra, show=False, server=server,
                 home_name=f"verify-{lab}-{label}",
             ).result
 
