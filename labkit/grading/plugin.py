@@ -125,7 +125,7 @@ class Recorder:
         return out
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not self.labs:
+        if not self.labs or self.config.option.collectonly:
             return
         folder = self.config.getoption("labkit_results")
         for result in self.lab_results():

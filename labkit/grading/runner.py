@@ -26,7 +26,7 @@ from labkit.services import airflow, postgres
 
 DEFAULT_TIME_LIMIT = 300  # seconds for a whole lab; a reference run takes ~25 s
 # Plugins a grading run never needs: each costs start-up time (nbmake ~2 s).
-DISABLED_PLUGINS = ("no:cacheprovider", "no:nbmake", "no:pytest_httpserver", "no:anyio", "no:jupyter_server")
+DISABLED_PLUGINS = ("no:cacheprovider", "no:nbmake", "no:pytest_httpserver", "no:anyio", "no:platformdirs")
 
 
 @dataclass
