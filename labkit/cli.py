@@ -129,11 +129,18 @@ def cmd_lab(args: argparse.Namespace) -> int:
         command.append("--no-browser")
     if os.geteuid() == 0:
         command.append("--allow-root")
+    jupyter = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
+    # Ctrl-C belongs to JupyterLab (it asks to confirm); we stop the services once it exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        return subprocess.call(command, cwd=ROOT, env=os.environ.copy())
-    except KeyboardInterrupt:
-        return 0
+        return jupyter.wait()
     finally:
+        if jupyter.poll() is None:  # we were told to stop (SIGTERM): stop Jupyter first
+            jupyter.terminate()
+            try:
+                jupyter.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                jupyter.kill()
         services.stop()
 
 
