@@ -46,6 +46,7 @@ DATABASE = "labkit_bench"
 
 SPEEDUP_TARGET = 50.0  # reference vs row-by-row: at least this many times faster
 SLOWDOWN_TARGET = 2.0  # reference vs raw COPY: at most this many times slower
+NETWORK_RTT_S = 0.001  # a typical round trip to a warehouse in the same cloud region
 WARM_TEST_BUDGET_S = 20.0
 RSS_BUDGET_KB = 1.5 * 1024 * 1024
 
@@ -342,6 +343,18 @@ def report(measurements: Sequence[Measurement], result: Ratios, warm: WarmTest |
         f"{_verdict(result.slowdown_ok)}",
         f"peak RSS of this bench process (ru_maxrss): {peak_rss_kb():,} KB ≈ {peak_rss_kb() / 1024:,.0f} MB",
     ]
+    row_by_row = next((m for m in measurements if m.extrapolated), None)
+    reference = next((m for m in measurements if m.method.startswith("reference")), None)
+    if row_by_row and reference and not result.speedup_ok:
+        # Row-by-row pays one network round trip per row; on loopback that is ~0.05 ms, to a
+        # warehouse across a network ~1 ms. Shown as a projection, never as a measurement.
+        per_row = row_by_row.seconds / row_by_row.rows
+        projected = (per_row + NETWORK_RTT_S) * reference.rows / (reference.seconds + 2 * NETWORK_RTT_S)
+        lines.append(
+            f"  why: here one round trip costs {per_row * 1e6:,.0f} µs (loopback); projected with a "
+            f"{NETWORK_RTT_S * 1e3:g} ms network round trip, as to a remote warehouse: ≈{projected:,.0f}× "
+            "(projection, not measured)"
+        )
     if warm is not None:
         if warm.seconds is None:
             lines.append(f"warm make test lab1: not measured ({warm.reason})")

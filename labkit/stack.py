@@ -171,8 +171,14 @@ def ensure(lab: str | None = None, **kwargs: Any) -> Stack:
         if not missing:
             return stack
         extra = start(services=missing, **kwargs)
+        # Keep the parent's identity and add ours, so our own children attach to both.
+        parent_pid = stack.env.get("LABKIT_STACK_PID", "")
         stack.env.update(extra.env)
+        stack.env["LABKIT_STACK_PID"] = parent_pid
+        stack.env["LABKIT_STACK_SERVICES"] = ",".join(sorted(have | set(missing)))
+        os.environ.update(stack.env)
         stack._owned.extend(extra._owned)
+        extra._owned = []
         for name in ("postgres", "s3", "weather_api", "airflow_home"):
             if getattr(extra, name) is not None:
                 setattr(stack, name, getattr(extra, name))

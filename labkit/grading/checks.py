@@ -54,6 +54,15 @@ def _fmt(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else repr(value) if isinstance(value, str) else str(value)
 
 
+def _sorted(keys: Iterable[Any]) -> list[Any]:
+    """Keys in their natural order (numbers as numbers), or as text when types are mixed."""
+    keys = list(keys)
+    try:
+        return sorted(keys)
+    except TypeError:
+        return sorted(keys, key=_fmt)
+
+
 def _listing(keys: Sequence[Any]) -> str:
     shown = ", ".join(_fmt(k) for k in keys[:MAX_LISTED])
     return shown + (f", … (+{len(keys) - MAX_LISTED} more)" if len(keys) > MAX_LISTED else "")
@@ -72,21 +81,21 @@ def diff_rows(
     lines: list[str] = []
 
     counts = Counter(keyfn(row) for row in got)
-    dupes = sorted((k for k, n in counts.items() if n > 1), key=_fmt)
+    dupes = _sorted(k for k, n in counts.items() if n > 1)
     if dupes:
         lines.append(f"duplicate keys ({len(dupes)}): " + ", ".join(f"{_fmt(k)} ×{counts[k]}" for k in dupes[:MAX_LISTED]))
 
     got_by = {keyfn(row): row for row in got}
     exp_by = {keyfn(row): row for row in expected}
-    missing = sorted(set(exp_by) - set(got_by), key=_fmt)
-    extra = sorted(set(got_by) - set(exp_by), key=_fmt)
+    missing = _sorted(set(exp_by) - set(got_by))
+    extra = _sorted(set(got_by) - set(exp_by))
     if missing:
         lines.append(f"missing keys ({len(missing)}): {_listing(missing)}")
     if extra:
         lines.append(f"extra keys ({len(extra)}): {_listing(extra)}")
 
     changed = []
-    for k in sorted(set(got_by) & set(exp_by), key=_fmt):
+    for k in _sorted(set(got_by) & set(exp_by)):
         g, e = got_by[k], exp_by[k]
         cells = [
             f"{columns[i] if columns and i < len(columns) else f'column {i + 1}'} {_fmt(gv)} (expected {_fmt(ev)})"

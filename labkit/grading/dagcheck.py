@@ -16,6 +16,12 @@ def top_level_calls(path: Path, dotted: str) -> list[int]:
     lines: list[int] = []
 
     def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.FunctionDef) and _is_dag_function(node):
+            # `@dag def my_dag(): ...` is called at the bottom of the file: its body runs
+            # at parse time too (the @task functions inside it do not).
+            for child in node.body + node.decorator_list:
+                visit(child)
+            return
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             # Default argument values and decorators run at import time; bodies do not.
             args = getattr(node, "args", None)
@@ -32,6 +38,14 @@ def top_level_calls(path: Path, dotted: str) -> list[int]:
 
     visit(tree)
     return sorted(lines)
+
+
+def _is_dag_function(node: ast.FunctionDef) -> bool:
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if _dotted_name(target).split(".")[-1] == "dag":
+            return True
+    return False
 
 
 def _dotted_name(node: ast.AST) -> str:

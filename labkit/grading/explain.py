@@ -1,6 +1,8 @@
 """Turn a failed test into a one-line reason and a short explanation a student can act on."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from labkit.grading.checks import LabCheckFailed
@@ -33,7 +35,8 @@ def failure(excinfo: pytest.ExceptionInfo, item: pytest.Item) -> tuple[str, str,
     if excinfo.typename == "Failed":  # pytest.fail(), including pytest-timeout's
         text = str(getattr(err, "msg", err))
         if text.startswith("Timeout"):
-            limit = text.split(">", 1)[-1].strip()
+            found = re.search(r">\s*([\d.]+)\s*s", text)  # "Timeout (>20.0s) from pytest-timeout."
+            limit = f"{float(found.group(1)):g} s" if found else "the time limit"
             message = (
                 f"stopped after {limit}: the code never finished. Look for a loop that never ends, "
                 "or a network call without a timeout."

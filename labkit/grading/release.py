@@ -145,12 +145,15 @@ def student_kit(target: Path, root: Path | None = None) -> Path:
     """Copy the repository into `target` without reference solutions (for publishing).
 
     dags/ keeps its starter-equivalent files only, so no solution body leaves the
-    instructor's copy; tests stay (students run them), hidden tests do not.
+    instructor's copy; graded tests stay (students run them); the known-wrong variants
+    (edits that quote the reference) and hidden tests do not.
     """
     from labkit.paths import ROOT
 
     root = root or ROOT
-    ignore = shutil.ignore_patterns(".git", ".venv", ".labkit", "__pycache__", "hidden", "*.pyc", ".ipynb_checkpoints")
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv", ".labkit", "__pycache__", "hidden", "wrong", "*.pyc", ".ipynb_checkpoints"
+    )
     shutil.copytree(root, target, ignore=ignore, dirs_exist_ok=False)
     for reference in sorted((target / "dags").glob("lab[0-9]*_*.py")):
         reference.write_text(HEADER.format(name=reference.name) + strip_solutions(reference.read_text(), reference.name))

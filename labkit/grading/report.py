@@ -72,6 +72,22 @@ class LabResult:
         return path
 
 
+def junit_xml(result: LabResult) -> str:
+    """Minimal JUnit XML for a run pytest could not finish (it writes its own otherwise)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    failures = sum(t.outcome != PASSED for t in result.tests)
+    cases = []
+    for t in result.tests:
+        body = "" if t.outcome == PASSED else f"<failure message={quoteattr(t.reason)}>{escape(t.details or t.reason)}</failure>"
+        classname, _, name = t.nodeid.rpartition("::")
+        cases.append(f"<testcase classname={quoteattr(classname)} name={quoteattr(name)}>{body}</testcase>")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name={quoteattr(result.lab)} '
+        f'tests="{len(result.tests)}" failures="{failures}">' + "".join(cases) + "</testsuite></testsuites>\n"
+    )
+
+
 def results_dir() -> Path:
     path = state_dir() / "results"
     path.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.grading.report import NOT_RUN, TIMEOUT, LabResult, TestResult, render, result_path, results_dir
+from labkit.grading.report import NOT_RUN, TIMEOUT, LabResult, TestResult, junit_xml, render, result_path, results_dir
 from labkit.grading.targets import Target, relative
 from labkit.paths import ROOT, TESTS
 from labkit.services import airflow, postgres
@@ -100,6 +100,7 @@ def grade(
         result.duration = round(time.monotonic() - started, 1)
         if timed_out or not result.tests:
             result.save(result_path(lab, label, folder))
+            junit.write_text(junit_xml(result))
         if not result.tests and not timed_out:
             result.note = f"pytest collected no graded tests (exit code {child.returncode}); see {relative(log)}"
     finally:

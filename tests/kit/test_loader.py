@@ -1,0 +1,122 @@
+"""labkit.grading.loader: a lab file that does not load becomes one explanation a student can act on."""
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from labkit.grading.loader import LabLoadError, describe_exception, load_module
+
+
+@pytest.fixture
+def write(tmp_path, monkeypatch):
+    """write(source, name) -> a .py file in tmp_path; sys.path and sys.modules are restored after."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    names: list[str] = []
+
+    def make(source: str, name: str) -> Path:
+        names.append(name)
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    yield make
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(LabLoadError) as err:
+        load_module(path)
+    return str(err.value)
+
+
+def test_a_syntax_error_names_the_file_and_line_and_points_at_the_mistake(write):
+    path = write(
+        """\
+        import math
+
+
+        def area(r):
+            total = math.pi * r ** 2
+            return total +* 2
+        """,
+        "kit_syntax",
+    )
+    lines = load_error(path).splitlines()
+    assert lines[0] == f"{path} has a syntax error on line 6: invalid syntax."
+    assert lines[1] == "    return total +* 2"  # the offending line, without its indentation
+    assert lines[2].strip() == "^"
+    assert lines[2].index("^") == lines[1].index("*")  # the caret sits under the mistake
+    assert "every test scores 0" in lines[3]
+    assert "Traceback" not in "\n".join(lines)
+
+
+def test_a_missing_import_names_the_module(write):
+    path = write("import pandas_that_is_not_installed\n", "kit_missing_import")
+    message = load_error(path)
+    assert message.startswith(f"{path} imports `pandas_that_is_not_installed`, which is not installed here.")
+    assert "kit_missing_import" not in sys.modules
+
+
+def test_an_exception_at_import_shows_its_type_text_and_the_files_line(write):
+    path = write(
+        """\
+        RATE = 10
+
+
+        PER_DAY = RATE / 0
+        """,
+        "kit_import_error",
+    )
+    message = load_error(path)
+    assert message.splitlines() == [
+        f"{path} fails while being imported:",
+        "ZeroDivisionError: division by zero",
+        f"  at {path} line 4, in <module>",
+        "      PER_DAY = RATE / 0",
+    ]
+    assert "kit_import_error" not in sys.modules  # a half-imported module is not left behind
+
+
+def test_a_missing_file_says_so(tmp_path):
+    message = load_error(tmp_path / "lab1_dedupe_upsert.py")
+    assert "lab1_dedupe_upsert.py does not exist" in message
+
+
+def test_a_good_file_loads_into_sys_modules(write):
+    path = write("VALUE = 42\n\n\ndef double(x):\n    return 2 * x\n", "kit_good_module")
+    module = load_module(path)
+    assert module.VALUE == 42 and module.double(4) == 8
+    assert sys.modules["kit_good_module"] is module
+    assert str(path.parent) in sys.path  # sibling imports work as they do for Airflow
+
+
+def test_loading_again_replaces_the_earlier_copy(write):
+    first = load_module(write("VALUE = 1\n", "kit_reloaded"), "kit_reloaded")
+    second = load_module(write("VALUE = 2\n", "kit_reloaded"), "kit_reloaded")
+    assert (first.VALUE, second.VALUE) == (1, 2)
+    assert sys.modules["kit_reloaded"] is second
+
+
+def test_describe_exception_points_at_the_students_line(write):
+    path = write(
+        """\
+        def to_rows(payload):
+            rows = []
+            for entry in payload["daily"]:
+                rows.append(entry["temp"]["day"])
+            return rows
+        """,
+        "kit_describe",
+    )
+    module = load_module(path)
+    with pytest.raises(KeyError) as err:
+        module.to_rows({"daily": [{"temp": {}}]})
+    assert describe_exception(err.value, path).splitlines() == [
+        "KeyError: 'day'",
+        f"  at {path} line 4, in to_rows",
+        '      rows.append(entry["temp"]["day"])',
+    ]

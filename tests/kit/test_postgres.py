@@ -1,0 +1,186 @@
+"""labkit.services.postgres: the embedded server, its watchdog, and the LABKIT_PG_DSN / Docker priority."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from labkit.paths import ROOT
+from labkit.services import postgres
+from labkit.services._net import process_alive
+from tests.kit.helpers import clean_env, postgres_processes, postmaster_pid, wait_until
+
+
+@pytest.fixture(scope="module")
+def server():
+    """One embedded server for the tests that only use it (LABKIT_PG_DSN unset, no Docker here)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("LABKIT_PG_DSN", raising=False)
+        started = postgres.start()
+    yield started
+    started.stop()
+
+
+def my_folders() -> set[Path]:
+    return set(postgres.run_root().glob(f"pg-{os.getpid()}-*"))
+
+
+def test_start_gives_a_healthy_embedded_server_on_localhost(server):
+    assert server.mode == "embedded"
+    assert server.healthy()
+    assert server.host == "127.0.0.1"
+    folder = server.data_dir.parent
+    assert folder.parent == postgres.run_root()
+    assert (folder / "owner.pid").read_text() == str(os.getpid())
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute("SHOW server_version_num")
+        assert cur.fetchone()[0].startswith("16")
+
+
+def test_create_and_drop_a_database(server):
+    dsn = server.create_database("kit_scratch")
+    assert dsn == f"postgresql://postgres@127.0.0.1:{server.port}/kit_scratch"
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE leftover (id int)")
+    server.create_database("kit_scratch")  # exists already: kept as it is
+    assert _tables(dsn) == ["leftover"]
+    server.create_database("kit_scratch", replace=True)  # re-created empty
+    assert _tables(dsn) == []
+    server.drop_database("kit_scratch")
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = 'kit_scratch'")
+        assert cur.fetchone() is None
+
+
+def _tables(dsn: str) -> list[str]:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+            return [name for (name,) in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def test_env_describes_the_airflow_connection_and_the_kits_dsns(server):
+    env = server.env()
+    assert json.loads(env["AIRFLOW_CONN_WAREHOUSE"]) == {
+        "conn_type": "postgres",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "login": "postgres",
+        "password": "",
+        "schema": "warehouse",
+    }
+    assert env["LABKIT_WAREHOUSE_DSN"] == f"postgresql://postgres@127.0.0.1:{server.port}/warehouse"
+    assert env["LABKIT_PG_ADMIN_DSN"] == f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
+    assert json.loads(server.env("t_123")["AIRFLOW_CONN_WAREHOUSE"])["schema"] == "t_123"
+
+
+def test_a_password_is_quoted_in_the_dsn():
+    server = postgres.PostgresServer(host="db", port=5433, user="lab user", password="p@ss:/word")
+    assert server.dsn("warehouse") == "postgresql://lab%20user:p%40ss%3A%2Fword@db:5433/warehouse"
+
+
+def test_stop_ends_the_server_and_removes_its_folder():
+    server = postgres.start_embedded()
+    folder = server.data_dir.parent
+    pid = postmaster_pid(server.data_dir)
+    assert process_alive(pid)
+    server.stop()
+    assert not process_alive(pid)
+    assert not folder.exists()
+    assert postgres_processes(str(folder)) == []
+    server.stop()  # a second stop is harmless
+    assert not server.healthy()
+
+
+WATCHED_OWNER = """
+import time
+from labkit.services import postgres
+
+server = postgres.start_embedded()
+print(server.data_dir.parent, flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_the_watchdog_stops_a_server_whose_owner_was_killed(tmp_path):
+    log = tmp_path / "owner.log"
+    with log.open("w") as err:
+        owner = subprocess.Popen(
+            [sys.executable, "-c", WATCHED_OWNER], cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=err, text=True
+        )
+    folder = None
+    try:
+        line = owner.stdout.readline().strip()
+        assert line, f"the owner did not start a server:\n{log.read_text()}"
+        folder = Path(line)
+        pid = postmaster_pid(folder / "data")
+        assert process_alive(pid)
+        owner.send_signal(signal.SIGKILL)  # no finally:, no atexit: only the watchdog is left
+        owner.wait()
+        assert wait_until(lambda: not folder.exists() and not process_alive(pid), timeout=10), (
+            f"10 s after its owner died: folder exists={folder.exists()}, postmaster alive={process_alive(pid)}"
+        )
+        assert postgres_processes(str(folder)) == []
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait()
+        owner.stdout.close()
+        if folder is not None and folder.exists():  # the watchdog failed: do not leave a server behind
+            postgres.stop_folder(folder, immediate=True)
+
+
+def test_orphans_are_folders_whose_owner_is_gone():
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = postgres.run_root() / f"pg-{dead.pid}-kittest"
+    folder.mkdir()
+    (folder / "owner.pid").write_text(str(dead.pid))
+    try:
+        assert folder in postgres.orphans()
+        assert postgres.reap_orphans() >= 1
+        assert not folder.exists()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_labkit_pg_dsn_comes_first(server, monkeypatch):
+    monkeypatch.setenv("LABKIT_PG_DSN", server.dsn())
+    before = my_folders()
+    chosen = postgres.start()
+    assert chosen.mode == "dsn"
+    assert (chosen.host, chosen.port, chosen.user) == ("127.0.0.1", server.port, "postgres")
+    assert my_folders() == before  # no new embedded server
+    chosen.stop()  # the server is someone else's: stopping does nothing
+    assert server.healthy()
+
+
+def test_a_dsn_that_is_not_postgres_is_refused(monkeypatch):
+    monkeypatch.setenv("LABKIT_PG_DSN", "mysql://root@localhost/db")
+    with pytest.raises(ValueError, match="LABKIT_PG_DSN must look like postgresql://"):
+        postgres.start()
+
+
+def test_attach_reaches_a_server_another_process_owns(server):
+    attached = postgres.attach(server.dsn())
+    assert attached.mode == "attached" and attached.healthy()
+    attached.stop()
+    assert server.healthy()
+
+
+def test_docker_available_answers_false_quickly_without_a_daemon():
+    started = time.monotonic()
+    assert postgres.docker_available() is False
+    assert time.monotonic() - started < 3

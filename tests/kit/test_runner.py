@@ -1,0 +1,197 @@
+"""The grader end to end, as a student meets it: `labkit test lab1 --target FILE`.
+
+Two real grading runs (each a child pytest over tests/lab1 with its own PostgreSQL):
+- a lab file with a syntax error, through the command line;
+- the reference with `upsert_dedupe` stuck in a loop inside C code, which neither
+  pytest-timeout nor Python signal handlers can interrupt, through `runner.grade`.
+The pytest plugin is checked through what these runs leave: points, reasons, JSON, JUnit XML.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from labkit.grading import runner
+from labkit.grading.report import FAILED, NOT_RUN, PASSED, TIMEOUT, LabResult, render, result_path, results_dir
+from labkit.paths import ROOT
+from tests.kit.helpers import REFERENCE, clean_env, postgres_processes
+
+TO_ROWS = "def to_rows(payload: dict[str, Any]) -> list[Row]:"
+LOOP_LIMIT = 45  # seconds: ample for the two quick tests that pass first (~5 s)
+LOOP_SELECTION = " or ".join(
+    [
+        "test_the_dag_is_ready_for_production",  # test_dag.py: passes
+        "test_transform_makes_one_row_per_day",  # test_extract_transform.py: passes
+        "test_creates_the_table_when_missing",  # test_load.py: calls upsert_dedupe, loops
+        "test_no_duplicate_dates_after_overlapping_runs",  # never reached
+    ]
+)
+
+
+def marked_points(nodeid: str) -> float:
+    """The @pytest.mark.points(n) of a graded test, read from its module."""
+    path, name = nodeid.split("::")
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    marks = [mark for mark in getattr(module, name).pytestmark if mark.name == "points"]
+    return float(marks[0].args[0])
+
+
+# -- a syntax error, through the command line ---------------------------------------------------
+@pytest.fixture(scope="module")
+def syntax_run(tmp_path_factory):
+    source = REFERENCE.read_text()
+    assert source.count(TO_ROWS) == 1
+    line = source[: source.index(TO_ROWS)].count("\n") + 1
+    # A unique name: the command line writes to .labkit/results/, named after the target file.
+    lab_file = tmp_path_factory.mktemp("syntax") / f"lab1_kit_syntax_{os.getpid()}.py"
+    lab_file.write_text(source.replace(TO_ROWS, TO_ROWS.rstrip(":")))
+    run = subprocess.run(
+        [sys.executable, "-m", "labkit", "test", "lab1", "--target", str(lab_file)],
+        cwd=ROOT,
+        env=clean_env(COLUMNS="100"),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    json_path = result_path("lab1", f"file:{lab_file.name}", results_dir())
+    produced = [json_path, json_path.with_suffix("").with_suffix(".xml"), json_path.with_suffix("").with_suffix(".log")]
+    data = json.loads(json_path.read_text()) if json_path.exists() else None
+    xml = ET.parse(produced[1]) if produced[1].exists() else None
+    for path in produced:
+        path.unlink(missing_ok=True)
+    yield {"run": run, "line": line, "file": lab_file, "json": data, "xml": xml}
+
+
+def test_a_syntax_error_fails_the_run_with_score_zero(syntax_run):
+    run, data = syntax_run["run"], syntax_run["json"]
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert data is not None, run.stdout
+    result = LabResult.from_json(data)
+    assert len(result.tests) > 10
+    assert {t.outcome for t in result.tests} == {FAILED}
+    assert result.score == 0 and result.max_score > 0
+    assert run.stdout.rstrip().splitlines()[-2] == f"SCORE lab1: 0/{result.max_score:g}"
+
+
+def test_a_syntax_error_is_explained_once_without_a_traceback(syntax_run):
+    out = syntax_run["run"].stdout
+    assert out.count(f"syntax error on line {syntax_run['line']}: expected ':'.") == 1
+    assert out.count("syntax error on line") == 1
+    assert "Traceback (most recent call last)" not in out
+    offending = f"        {TO_ROWS.rstrip(':')}\n"
+    assert offending in out
+    caret = out.split(offending, 1)[1].splitlines()[0]
+    assert caret.strip() == "^" and caret.index("^") == len(offending) - 1  # just after the missing ':'
+
+
+def test_every_test_gives_the_same_one_line_reason(syntax_run):
+    tests = syntax_run["json"]["tests"]
+    reasons = {t["reason"] for t in tests}
+    assert reasons == {f"{syntax_run['file']} has a syntax error on line {syntax_run['line']}: expected ':'."}
+
+
+def test_the_plugin_records_points_names_and_the_target(syntax_run):
+    data = syntax_run["json"]
+    assert data["lab"] == "lab1"
+    assert data["target"] == f"file:{syntax_run['file'].name}"
+    assert data["target_files"] == [str(syntax_run["file"])]
+    for test in data["tests"]:
+        assert test["points"] == marked_points(test["nodeid"])
+    first = data["tests"][0]
+    assert first["nodeid"] == "tests/lab1/test_dag.py::test_the_dag_is_ready_for_production"
+    assert first["name"] == "The DAG parses with no import errors: a schedule, catchup=False, retries, no top-level Variable.get"
+    assert data["max_score"] == sum(t["points"] for t in data["tests"])
+
+
+def test_the_junit_xml_next_to_the_json_carries_points_and_failures(syntax_run):
+    xml, data = syntax_run["xml"], syntax_run["json"]
+    assert xml is not None
+    cases = xml.getroot().iter("testcase")
+    by_name = {case.get("name"): case for case in cases}
+    assert sorted(by_name) == sorted(t["nodeid"].split("::")[1] for t in data["tests"])
+    for test in data["tests"]:
+        case = by_name[test["nodeid"].split("::")[1]]
+        points = {p.get("name"): p.get("value") for p in case.iter("property")}
+        assert float(points["points"]) == test["points"]
+        assert case.find("error") is not None or case.find("failure") is not None
+
+
+# -- an infinite loop in C code, through runner.grade ------------------------------------------
+@pytest.fixture(scope="module")
+def loop_run(tmp_path_factory):
+    source = REFERENCE.read_text()
+    begin = source.index("    # BEGIN SOLUTION", source.index("def upsert_dedupe("))
+    end = source.index("    # END SOLUTION", begin)
+    looping = source[:begin] + "    import itertools\n\n    return sum(itertools.count())  # never ends, never back in Python\n" + source[end:]
+    folder = tmp_path_factory.mktemp("loop")
+    lab_file = folder / "submission" / "lab1_dedupe_upsert.py"
+    lab_file.parent.mkdir()
+    lab_file.write_text(looping)
+    servers_before = set(postgres_processes(f"pg-{os.getpid()}-"))
+    outcome = runner.grade(
+        "lab1",
+        str(lab_file),
+        results=folder / "results",
+        show=False,
+        time_limit=LOOP_LIMIT,
+        extra_args=["-k", LOOP_SELECTION],
+    )
+    return {
+        "outcome": outcome,
+        "file": lab_file,
+        "results": folder / "results",
+        "servers_left": set(postgres_processes(f"pg-{os.getpid()}-")) - servers_before,
+        "graders_left": [line for line in _processes() if str(lab_file) in line],
+    }
+
+
+def _processes() -> list[str]:
+    return subprocess.run(["ps", "-eo", "args="], capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def _short(nodeid: str) -> str:
+    return nodeid.split("::")[1]
+
+
+def test_a_c_level_loop_is_stopped_by_the_wall_clock_limit(loop_run):
+    outcome = loop_run["outcome"]
+    assert outcome.timed_out
+    assert outcome.returncode < 0  # the child pytest was killed
+    assert outcome.result.note == f"stopped after {LOOP_LIMIT} s"
+    assert loop_run["graders_left"] == []  # no pytest of that run is left running
+
+
+def test_finished_tests_keep_their_points_the_rest_are_timeout_or_not_run(loop_run):
+    result = loop_run["outcome"].result
+    assert [(_short(t.nodeid), t.outcome) for t in result.tests] == [
+        ("test_the_dag_is_ready_for_production", PASSED),
+        ("test_transform_makes_one_row_per_day", PASSED),
+        ("test_creates_the_table_when_missing", TIMEOUT),
+        ("test_no_duplicate_dates_after_overlapping_runs", NOT_RUN),
+    ]
+    assert result.score == sum(t.points for t in result.tests[:2]) > 0
+    assert result.max_score == sum(marked_points(t.nodeid) for t in result.tests)
+    in_flight = result.tests[2]
+    assert in_flight.reason == f"still running when the {LOOP_LIMIT} s limit for the lab passed (an infinite loop?)"
+    assert "sum(itertools.count())" in in_flight.details  # tells why the per-test timeout did not help
+
+
+def test_a_stopped_run_is_saved_and_rendered_like_any_other(loop_run):
+    outcome = loop_run["outcome"]
+    saved = result_path("lab1", f"file:{loop_run['file'].name}", loop_run["results"])
+    assert LabResult.from_json(json.loads(saved.read_text())) == outcome.result
+    text = render(outcome.result, width=100)
+    assert text.count("\n  TIME ") == 1 and text.count("\n  ----") == 1
+    assert text.endswith(f"SCORE lab1: {outcome.result.score:g}/{outcome.result.max_score:g}")
+    assert not list(loop_run["results"].glob("*.progress.jsonl"))  # the progress file is cleaned up
+
+
+def test_the_runner_stops_its_own_postgres_after_a_killed_run(loop_run):
+    assert loop_run["servers_left"] == set()
+    assert not list(runner.postgres.run_root().glob(f"pg-{os.getpid()}-*"))

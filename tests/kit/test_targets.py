@@ -1,0 +1,82 @@
+"""labkit.grading.targets: which file a grading run loads for student, reference, file and folder targets."""
+from __future__ import annotations
+
+import pytest
+
+from labkit.grading.targets import Target, known_labs, lab_filenames
+from labkit.paths import DAGS, LABS
+
+FILE = "lab1_dedupe_upsert.py"
+
+
+def test_parse_names_the_two_built_in_targets():
+    assert Target.parse("student") == Target("student")
+    assert Target.parse(None) == Target("student")  # the default
+    assert Target.parse("  reference ") == Target("reference")
+
+
+def test_parse_resolves_a_relative_file_against_the_working_folder(tmp_path, monkeypatch):
+    (tmp_path / "tries").mkdir()
+    (tmp_path / "tries" / "mine.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    target = Target.parse("tries/mine.py")
+    assert target == Target("file", tmp_path / "tries" / "mine.py")
+    assert target.label == "file:mine.py"
+
+
+def test_parse_takes_a_folder_as_a_submission(tmp_path):
+    target = Target.parse(str(tmp_path))
+    assert target == Target("submission", tmp_path)
+    assert target.label == f"submission:{tmp_path.name}"
+
+
+def test_parse_refuses_a_value_that_is_none_of_these(tmp_path):
+    with pytest.raises(ValueError, match=r"--target must be 'student', 'reference', a \.py file or a folder; '.*nowhere' is none"):
+        Target.parse(str(tmp_path / "nowhere"))
+
+
+def test_student_and_reference_files_live_in_labs_and_dags():
+    assert Target("student").lab_file("lab1", FILE) == LABS / "lab1_dedupe_upsert" / FILE
+    assert Target("reference").lab_file("lab1", FILE) == DAGS / FILE
+    assert Target("student").lab_file("lab1", FILE).is_file()
+    assert Target("reference").lab_file("lab1", FILE).is_file()
+
+
+def test_a_file_target_stands_in_for_the_lab_file_whatever_its_name(tmp_path):
+    mine = tmp_path / "my_attempt.py"
+    mine.write_text("")
+    assert Target.parse(str(mine)).lab_file("lab1", FILE) == mine
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py", "lab1_dedupe_upsert/lab1_dedupe_upsert.py", "lab1_dedupe_upsert.py"],
+)
+def test_a_submission_folder_finds_the_file_in_each_layout(tmp_path, layout):
+    expected = tmp_path / layout
+    expected.parent.mkdir(parents=True, exist_ok=True)
+    expected.write_text("")
+    assert Target.parse(str(tmp_path)).lab_file("lab1", FILE) == expected
+
+
+def test_a_submission_prefers_the_repository_layout(tmp_path):
+    for layout in ("labs/lab1_dedupe_upsert/" + FILE, FILE):
+        (tmp_path / layout).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / layout).write_text("")
+    assert Target("submission", tmp_path).lab_file("lab1", FILE) == tmp_path / "labs" / "lab1_dedupe_upsert" / FILE
+
+
+def test_an_empty_submission_points_at_the_expected_place(tmp_path):
+    # The loader then reports that this file does not exist.
+    assert Target("submission", tmp_path).lab_file("lab1", FILE) == tmp_path / "labs" / "lab1_dedupe_upsert" / FILE
+
+
+def test_an_unknown_lab_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown lab 'lab99'"):
+        Target("submission", tmp_path).lab_file("lab99", "lab99_x.py")
+
+
+def test_lab_files_and_known_labs_come_from_the_repository():
+    assert "lab1" in known_labs()
+    assert FILE in lab_filenames("lab1")
+    assert Target("reference").lab_files("lab1") == [DAGS / name for name in lab_filenames("lab1")]
