@@ -91,7 +91,9 @@ def full_suite(args: argparse.Namespace) -> int:
     print(f"\nSummary ({time.monotonic() - started:.0f} s)")
     for name, code in steps:
         print(f"  {'ok  ' if code == 0 else 'FAIL'} {name}")
-    return 0 if all(code == 0 for _, code in steps) else 1
+    failed = sum(code != 0 for _, code in steps)
+    print(f"labkit: {len(steps) - failed} passed, {failed} failed")
+    return 0 if not failed else 1
 
 
 def cmd_release(args: argparse.Namespace) -> int:
