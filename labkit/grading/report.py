@@ -108,16 +108,12 @@ def render(result: LabResult, *, details: bool = True, width: int | None = None)
     width = width or min(shutil.get_terminal_size((100, 20)).columns, 110)
     out = [f"{result.lab} · target: {result.target}" + (f" ({', '.join(result.target_files)})" if result.target_files else "")]
     marks = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP", TIMEOUT: "TIME", NOT_RUN: "----", HIDDEN: "hidden"}
-    name_width = max((len(t.name) for t in result.tests), default=10)
-    name_width = min(name_width, 58)
     for t in result.tests:
         pts = "  ?" if t.outcome == HIDDEN else f"{_points(t.earned):>3}/{_points(t.points)}"
-        line = f"  {marks.get(t.outcome, t.outcome):<4} {pts:>6}  {t.name[:name_width]:<{name_width}}"
+        out.append(f"  {marks.get(t.outcome, t.outcome):<4} {pts:>6}  {t.name}")
         if t.outcome not in (PASSED, HIDDEN) and t.reason:
-            room = max(width - len(line) - 3, 20)
-            reason = t.reason if len(t.reason) <= room else t.reason[: room - 1] + "…"
-            line += f"  {reason}"
-        out.append(line.rstrip())
+            # The reason gets a line of its own: a cut-off reason helps nobody.
+            out += textwrap.wrap(t.reason, width=width, initial_indent="               → ", subsequent_indent="                 ")
     if result.note:
         out.append(f"  note: {result.note}")
 

@@ -210,7 +210,7 @@ def test_the_student_kit_leaves_out_git_venv_state_and_caches(kit):
         assert not (kit / name).exists(), name
     assert not list(kit.rglob("__pycache__"))
     assert (kit / "labkit" / "grading" / "release.py").is_file()
-    assert (kit / "tests" / "lab1" / "test_load.py").is_file()  # students run the graded tests
+    assert (kit / "tests" / "lab1" / "test_2_load.py").is_file()  # students run the graded tests
 
 
 def test_the_student_kit_refuses_an_existing_folder(tmp_path):

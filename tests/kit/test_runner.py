@@ -26,9 +26,9 @@ TO_ROWS = "def to_rows(payload: dict[str, Any]) -> list[Row]:"
 LOOP_LIMIT = 45  # seconds: ample for the two quick tests that pass first (~5 s)
 LOOP_SELECTION = " or ".join(
     [
-        "test_the_dag_is_ready_for_production",  # test_dag.py: passes
-        "test_transform_makes_one_row_per_day",  # test_extract_transform.py: passes
-        "test_creates_the_table_when_missing",  # test_load.py: calls upsert_dedupe, loops
+        "test_fetch_returns_the_forecast",  # test_1_extract_transform.py: passes
+        "test_transform_makes_one_row_per_day",  # test_1_extract_transform.py: passes
+        "test_creates_the_table_when_missing",  # test_2_load.py: calls upsert_dedupe, loops
         "test_no_duplicate_dates_after_overlapping_runs",  # never reached
     ]
 )
@@ -104,8 +104,8 @@ def test_the_plugin_records_points_names_and_the_target(syntax_run):
     for test in data["tests"]:
         assert test["points"] == marked_points(test["nodeid"])
     first = data["tests"][0]
-    assert first["nodeid"] == "tests/lab1/test_dag.py::test_the_dag_is_ready_for_production"
-    assert first["name"] == "The DAG parses with no import errors: a schedule, catchup=False, retries, no top-level Variable.get"
+    assert first["nodeid"] == "tests/lab1/test_1_extract_transform.py::test_fetch_returns_the_forecast"
+    assert first["name"] == "fetch_forecast returns the API's JSON"
     assert data["max_score"] == sum(t["points"] for t in data["tests"])
 
 
@@ -170,7 +170,7 @@ def test_a_c_level_loop_is_stopped_by_the_wall_clock_limit(loop_run):
 def test_finished_tests_keep_their_points_the_rest_are_timeout_or_not_run(loop_run):
     result = loop_run["outcome"].result
     assert [(_short(t.nodeid), t.outcome) for t in result.tests] == [
-        ("test_the_dag_is_ready_for_production", PASSED),
+        ("test_fetch_returns_the_forecast", PASSED),
         ("test_transform_makes_one_row_per_day", PASSED),
         ("test_creates_the_table_when_missing", TIMEOUT),
         ("test_no_duplicate_dates_after_overlapping_runs", NOT_RUN),
