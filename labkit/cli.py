@@ -67,11 +67,14 @@ def full_suite(args: argparse.Namespace) -> int:
     steps: list[tuple[str, int]] = []
     started = time.monotonic()
 
-    print("== 1/4 starters are up to date with dags/ (labkit release --check)")
-    diffs = stale()
+    print("== 1/4 generated files are up to date (labkit release --check, notebook pairs)")
+    from labkit.notebooks import out_of_sync
+
+    diffs = stale() + out_of_sync()
     for diff in diffs:
         print(diff)
-    steps.append(("labs/ regenerated from dags/", 0 if not diffs else 1))
+    print("up to date" if not diffs else "stale: run `make release` / `jupytext --sync notebooks/*.py`")
+    steps.append(("labs/ and notebooks in sync with their sources", 0 if not diffs else 1))
 
     print("\n== 2/4 the kit's own tests (tests/kit)")
     kit = subprocess.run([sys.executable, "-m", "pytest", str(TESTS / "kit"), "-q", "-p", "no:cacheprovider", "-p", "no:nbmake"], cwd=ROOT)

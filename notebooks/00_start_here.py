@@ -24,7 +24,7 @@
 # | command | what it does |
 # |---|---|
 # | `make lab` | starts the local services (PostgreSQL, fake APIs, an Airflow home) and opens JupyterLab on these notebooks |
-# | `make test` | grades your work and prints your score; `make test lab1` grades lab 1 only |
+# | `make test` | runs the whole suite, as CI does (the kit's own tests, every lab against its reference, these notebooks); `make test lab1` grades **your** lab 1 and prints your score |
 #
 # No Docker, no cloud account, no internet needed: every service a lesson talks to runs on
 # your machine, on `127.0.0.1`.
