@@ -4,6 +4,7 @@
     labkit test lab1 --target reference
     labkit test                      the whole suite: kit tests, every lab verified, notebooks
     labkit verify [lab1 …]           reference full marks, starter 0, wrong variants lose points
+    labkit grade lab1 --submissions DIR   grade a class: gradebook CSV, feedback, summary
     labkit lab [--no-browser]        services + JupyterLab on notebooks/
     labkit doctor                    check this machine and say how to fix what is wrong
     labkit release [--check]         regenerate labs/ from dags/ (or fail if they differ)
@@ -99,6 +100,32 @@ def full_suite(args: argparse.Namespace) -> int:
     return 0 if not failed else 1
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from labkit.grading.batch import grade_class
+
+    out = Path(args.out or f"gradebook-{args.lab}").resolve()
+    result = grade_class(
+        args.lab, Path(args.submissions).resolve(), out, workers=args.workers, time_limit=args.time_limit,
+        hidden=not args.public_only,
+    )
+    scores = [g.result.score for g in result.graded]
+    print(f"{len(result.graded)} submissions of {args.lab} graded in {result.seconds:.0f} s "
+          f"(mean {sum(scores) / len(scores):.1f}); see {out}/gradebook.csv, feedback/, summary.html")
+    return 0
+
+
+def cmd_sample_class(args: argparse.Namespace) -> int:
+    from labkit.grading.sample_class import generate
+
+    written = generate(args.lab, Path(args.folder).resolve(), args.count)
+    kinds = {}
+    for sample in written:
+        kinds[sample.kind] = kinds.get(sample.kind, 0) + 1
+    print(f"{len(written)} submissions written to {args.folder}: " + ", ".join(f"{n} {k}" for k, n in kinds.items()))
+    print(f"grade them: labkit grade {args.lab} --submissions {args.folder}")
+    return 0
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     from labkit.grading.release import release, stale, student_kit
 
@@ -176,6 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("labs", nargs="*")
     verify.add_argument("--workers", type=int, default=2)
     verify.set_defaults(func=cmd_verify)
+
+    grade = sub.add_parser("grade", help="grade a whole class: one folder or .zip per student")
+    grade.add_argument("lab", help="lab1 … lab6")
+    grade.add_argument("--submissions", required=True, help="folder holding one folder or .zip per student")
+    grade.add_argument("--out", help="where the gradebook, feedback and summary go (default ./gradebook-LAB)")
+    grade.add_argument("--workers", type=int, default=None, help="parallel gradings (default: CPU cores)")
+    grade.add_argument("--time-limit", type=float, default=90, help="seconds per submission (default 90)")
+    grade.add_argument("--public-only", action="store_true", help="do not run the hidden tests")
+    grade.set_defaults(func=cmd_grade)
+
+    sample = sub.add_parser("sample-class", help="write a synthetic class of submissions to try `grade` on")
+    sample.add_argument("lab")
+    sample.add_argument("folder")
+    sample.add_argument("--count", type=int, default=30)
+    sample.set_defaults(func=cmd_sample_class)
 
     release = sub.add_parser("release", help="regenerate labs/ from the reference DAGs")
     release.add_argument("--check", action="store_true", help="only check that labs/ is up to date")

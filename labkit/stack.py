@@ -69,7 +69,7 @@ class Stack:
         """(service, where) for each service this stack reaches."""
         rows = []
         if self.postgres:
-            rows.append(("PostgreSQL", f"{self.postgres.mode}, {self.env['LABKIT_WAREHOUSE_DSN']}"))
+            rows.append(("PostgreSQL", f"{self.postgres.mode}, {self.postgres.safe_dsn('warehouse')}"))
         if "LABKIT_S3_ENDPOINT" in self.env:
             rows.append(("S3 (moto)", self.env["LABKIT_S3_ENDPOINT"]))
         if "LABKIT_WEATHER_API_URL" in self.env:

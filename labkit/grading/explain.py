@@ -1,6 +1,7 @@
 """Turn a failed test into a one-line reason and a short explanation a student can act on."""
 from __future__ import annotations
 
+import errno
 import re
 
 import pytest
@@ -43,6 +44,9 @@ def failure(excinfo: pytest.ExceptionInfo, item: pytest.Item) -> tuple[str, str,
             )
             return TIMEOUT, message, message
         return FAILED, _first_line(text), _clip(text)
+    if isinstance(err, OSError) and err.errno == errno.EFBIG:
+        message = "the code wrote too much (output or a file) and hit the grader's size limit: print in a loop?"
+        return FAILED, message, message
     if isinstance(err, NotImplementedError):
         text = str(err) or "a function still raises NotImplementedError"
         reason = f"not written yet: {text}" if not text.startswith("TODO") else f"not written yet ({text})"

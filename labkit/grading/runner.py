@@ -1,32 +1,85 @@
 """Grade one lab for one target: `labkit test lab1 [--target reference]`.
 
 The runner owns the services (so nothing survives a killed run), prepares an Airflow home
-whose DAGs folder holds only the target's files, and runs pytest in a child process with
-a wall-clock limit. pytest-timeout stops ordinary infinite loops test by test; a loop
-inside C code ignores it, so when the limit passes the runner kills the child's process
-group and rebuilds the score from the progress file: finished tests keep their points,
-the one in flight is reported as "timed out".
+whose DAGs folder holds only the target's files, and runs pytest in a child process:
+
+- pytest-timeout stops ordinary infinite loops test by test (and, once one test hung,
+  later tests get a short limit);
+- a loop inside C code ignores that, so past the lab's wall-clock limit the runner kills
+  the child's process group: finished tests keep their points, the test in flight is
+  reported as "timed out", the rest "not run";
+- a child that dies mid-test (`os._exit`, a crash, too much output) is restarted on the
+  tests it had not run yet; the test it died in scores 0 with the reason.
+
+Scores are always rebuilt from the child's progress file, so every way a run can end
+gives the same kind of result: JSON, JUnit XML and the rendered table.
 """
 from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from labkit.grading.report import NOT_RUN, TIMEOUT, LabResult, TestResult, junit_xml, render, result_path, results_dir
+from labkit.grading.points_table import graded_tests
+from labkit.grading.report import (
+    FAILED, NOT_RUN, TIMEOUT, LabResult, TestResult, junit_xml, render, result_path, results_dir,
+)
 from labkit.grading.targets import Target, relative
 from labkit.paths import ROOT, TESTS
 from labkit.services import airflow, postgres
 
-DEFAULT_TIME_LIMIT = 300  # seconds for a whole lab; a reference run takes ~25 s
+DEFAULT_TIME_LIMIT = 300  # seconds for a whole lab; a reference run takes ~20 s
+MAX_RESTARTS = 8  # after a crash, run the remaining tests again at most this often
+OUTPUT_LIMIT = 64 * 2**20  # bytes any one file of the child may reach (a print loop)
+HIDDEN = TESTS / "hidden"
 # Plugins a grading run never needs: each costs start-up time (nbmake ~2 s).
-DISABLED_PLUGINS = ("no:cacheprovider", "no:nbmake", "no:pytest_httpserver", "no:anyio", "no:platformdirs")
+# unraisableexception: 1.2 s of gc.collect() at exit.
+DISABLED_PLUGINS = (
+    "no:cacheprovider", "no:nbmake", "no:pytest_httpserver", "no:anyio", "no:platformdirs", "no:unraisableexception",
+)
+STUCK_AFTER = 45.0  # a test running this long is stuck in code SIGALRM cannot stop (C)
+STUCK_AFTER_HANG = 10.0  # once one test was stuck, the next gets less patience
+
+
+@dataclass
+class Sandbox:
+    """Where a grading child may write (batch grading).
+
+    With `isolate`, the child runs in its own mount and PID namespaces (Linux, root): the
+    whole file system is read-only except `folder`, and the child can neither see nor
+    signal any process outside, and leaves none behind.
+    """
+
+    folder: Path
+    isolate: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+
+
+# Runs inside the new namespaces, then becomes the grading command ("$@").
+_ISOLATE = 'mount --bind "$0" "$0" && mount -o remount,bind,ro / && exec "$@"'
+
+
+def namespaces_available() -> bool:
+    """True where `labkit grade` can isolate submissions (root on Linux with util-linux unshare)."""
+    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(
+        ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "sh", "-c", _ISOLATE, "/tmp", "true"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def _isolated(command: list[str], folder: Path) -> list[str]:
+    return ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--kill-child=SIGKILL",
+            "sh", "-c", _ISOLATE, str(folder), *command]
 
 
 @dataclass
@@ -35,24 +88,30 @@ class Outcome:
     returncode: int
     log: Path
     timed_out: bool = False
+    restarts: int = 0
 
 
-def pytest_command(lab: str, target: Target, progress: Path, results: Path, junit: Path, extra: list[str]) -> list[str]:
-    command = [sys.executable, "-m", "pytest", str(TESTS / lab), "--target", str(target)]
+def hidden_points(lab: str) -> tuple[int, float]:
+    """(tests, points) of the instructor-only tests of `lab`, from tests/hidden or its manifest."""
+    folder = HIDDEN / lab
+    if folder.is_dir():
+        tests = graded_tests(lab, HIDDEN)
+        return len(tests), sum(t.points for t in tests)
+    manifest = TESTS / lab / "hidden_points.json"
+    if manifest.exists():
+        data = json.loads(manifest.read_text())
+        return int(data["tests"]), float(data["points"])
+    return 0, 0.0
+
+
+def pytest_command(lab: str, target: Target, progress: Path, results: Path, extra: list[str], hidden: bool) -> list[str]:
+    paths = [str(TESTS / lab)]
+    if hidden and (HIDDEN / lab).is_dir():
+        paths.append(str(HIDDEN / lab))
+    command = [sys.executable, "-m", "pytest", *paths, "--target", str(target), f"--rootdir={ROOT}", "-c", str(ROOT / "pyproject.toml")]
     for plugin in DISABLED_PLUGINS:
         command += ["-p", plugin]
-    command += [
-        "-q",
-        "--tb=short",
-        "--color=no",
-        f"--labkit-progress={progress}",
-        f"--labkit-results={results}",
-        f"--junitxml={junit}",
-        "-o",
-        "junit_family=xunit2",
-        *extra,
-    ]
-    return command
+    return command + ["-q", "--tb=short", "--color=no", f"--labkit-progress={progress}", f"--labkit-results={results}", *extra]
 
 
 def grade(
@@ -65,6 +124,8 @@ def grade(
     show: bool = True,
     server: postgres.PostgresServer | None = None,
     home_name: str | None = None,
+    hidden: bool = False,
+    sandbox: Sandbox | None = None,
 ) -> Outcome:
     """Run lab `lab`'s graded suite against `target` and return (and print) the score."""
     target = target if isinstance(target, Target) else Target.parse(target)
@@ -74,63 +135,125 @@ def grade(
     folder = results or results_dir()
     folder.mkdir(parents=True, exist_ok=True)
     label = target.label
-    base = result_path(lab, label, folder).with_suffix("")
+    json_path = result_path(lab, label, folder)
+    base = json_path.with_suffix("")
     log, junit = base.with_suffix(".log"), base.with_suffix(".xml")
     # Per-run names: two runs of the same lab at once must not read each other's progress.
-    progress = base.with_name(f"{base.name}.{os.getpid()}.progress.jsonl")
-    result_path(lab, label, folder).unlink(missing_ok=True)
+    scratch = (sandbox.folder if sandbox else folder) / f".run-{lab}-{os.getpid()}-{time.monotonic_ns()}"
+    scratch.mkdir(parents=True)
+    progress = scratch / "progress.jsonl"
+    json_path.unlink(missing_ok=True)
 
     own_server = server is None
     server = server or postgres.start()
+    home = None
+    started = time.monotonic()
+    restarts, returncode, timed_out = 0, 0, False
     try:
-        home = airflow.prepare(home_name or f"grade-{lab}-{label.replace(':', '-')}-{os.getpid()}", target.lab_files(lab))
+        name = home_name or f"grade-{lab}-{label.replace(':', '-').replace('/', '_')}-{os.getpid()}"
+        home = airflow.prepare(name, target.lab_files(lab), base=scratch if sandbox else None)
         env = {
             **os.environ,
-            **{k: v for k, v in server.env().items() if k == "LABKIT_PG_ADMIN_DSN"},
+            "LABKIT_PG_ADMIN_DSN": server.dsn("postgres"),
             **home.env(),
             "LABKIT_AIRFLOW_PREPARED": str(home.path),
+            **({"LABKIT_PG_EPHEMERAL": "1"} if own_server or sandbox else {}),
+            **(sandbox.env if sandbox else {}),
         }
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode caches save ~3 s per run
-        command = pytest_command(lab, target, progress, folder, junit, extra_args or [])
-        started = time.monotonic()
+        deselect: list[str] = []
+        stuck_after = STUCK_AFTER
         with log.open("wb") as out:
-            child = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-            timed_out = _wait(child, time_limit, progress, show)
-        result = _collect(lab, target, folder, label, progress, timed_out, time_limit)
+            while True:
+                args = [*(extra_args or []), *(f"--deselect={nodeid}" for nodeid in deselect)]
+                command = pytest_command(lab, target, progress, scratch, args, hidden)
+                if sandbox and sandbox.isolate:
+                    command = _isolated(command, sandbox.folder)
+                remaining = time_limit - (time.monotonic() - started)
+                child = subprocess.Popen(
+                    command, cwd=sandbox.folder if sandbox else ROOT, env=env, stdin=subprocess.DEVNULL,
+                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_limits,
+                )
+                ended = _wait(child, remaining, progress, show, stuck_after)
+                timed_out = ended == "limit"
+                returncode = child.returncode if child.returncode is not None else -9
+                state = _read_progress(progress)
+                if timed_out or state.finished or restarts >= MAX_RESTARTS:
+                    break
+                crashed = state.in_flight()
+                if crashed is None or not state.unfinished():
+                    break
+                # The child died (or was stopped) inside `crashed`: score it 0, run the rest again.
+                state.mark_crashed(progress, crashed, returncode, stuck=ended == "stuck", waited=stuck_after)
+                if ended == "stuck":
+                    stuck_after = STUCK_AFTER_HANG
+                    # The code loops: later tests that reach it get little patience.
+                    extra_args = [*(extra_args or []), "--labkit-start-hung"]
+                deselect = state.done_ids() + [crashed]
+                restarts += 1
+        result = _collect(lab, target, label, progress, timed_out, time_limit, returncode)
         result.duration = round(time.monotonic() - started, 1)
-        if timed_out or not result.tests:
-            result.save(result_path(lab, label, folder))
-            junit.write_text(junit_xml(result))
-        if not result.tests and not timed_out:
-            result.note = f"pytest collected no graded tests (exit code {child.returncode}); see {relative(log)}"
+        if not result.tests:
+            result.note = f"pytest collected no graded tests (exit code {returncode}); see {relative(log)}"
+        result.save(json_path)
+        junit.write_text(junit_xml(result))
     finally:
-        progress.unlink(missing_ok=True)
-        if "home" in locals() and not os.environ.get("LABKIT_KEEP_HOMES"):
-            shutil.rmtree(home.path, ignore_errors=True)
+        if not os.environ.get("LABKIT_KEEP_HOMES"):
+            shutil.rmtree(scratch, ignore_errors=True)
+            if home is not None:
+                shutil.rmtree(home.path, ignore_errors=True)
         if own_server:
             server.stop()
     if show:
         print(render(result))
-        print(f"(details: {relative(result_path(lab, label, folder))}, full log: {relative(log)})")
-    return Outcome(result, child.returncode if child.returncode is not None else -9, log, timed_out)
+        public_only(lab, hidden)
+        print(f"(details: {relative(json_path)}, full log: {relative(log)})")
+    return Outcome(result, returncode, log, timed_out, restarts)
 
 
-def _wait(child: subprocess.Popen, limit: float, progress: Path, show: bool) -> bool:
-    """Wait for pytest, printing a one-line progress count on a terminal. True if killed."""
-    deadline = time.monotonic() + limit
+def public_only(lab: str, hidden: bool) -> None:
+    """Say plainly when instructor-only tests exist that this run did not run."""
+    count, points = hidden_points(lab)
+    if count and not hidden:
+        print(f"Public tests only: hidden tests worth {points:g} points ({count} tests) are not run here; "
+              "your instructor's grading runs them too.")
+
+
+def _limits() -> None:
+    """In the child, before exec: cap file sizes so a print loop cannot fill the disk.
+
+    Python ignores SIGXFSZ, so a write past the cap raises OSError(EFBIG) in the test
+    that made it, which explain.py turns into a plain sentence.
+    """
+    resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
+
+
+def _wait(child: subprocess.Popen, limit: float, progress: Path, show: bool, stuck_after: float) -> str:
+    """Wait for pytest. Returns "done", "limit" (killed at the lab's limit) or "stuck"
+    (killed because one test ran past `stuck_after`: a loop in C ignores pytest-timeout)."""
+    deadline = time.monotonic() + max(limit, 1)
     live = show and sys.stdout.isatty()
+    current, since = None, time.monotonic()
     while child.poll() is None:
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             _kill_group(child)
-            return True
-        if live:
-            done, total = _count(progress)
-            if total:
-                print(f"\r  grading… {done}/{total} tests", end="", flush=True)
+            return "limit"
+        state = _read_progress(progress)
+        flight = state.in_flight()
+        if any(r.get("outcome") == TIMEOUT for r in state.results.values()):
+            stuck_after = min(stuck_after, STUCK_AFTER_HANG)  # the code loops: less patience
+        if flight != current:
+            current, since = flight, now
+        elif flight is not None and now - since > stuck_after:
+            _kill_group(child)
+            return "stuck"
+        if live and state.collected:
+            print(f"\r  grading… {len(state.results)}/{len(state.collected)} tests", end="", flush=True)
         time.sleep(0.2)
     if live:
         print("\r" + " " * 40 + "\r", end="", flush=True)
-    return False
+    return "done"
 
 
 def _kill_group(child: subprocess.Popen) -> None:
@@ -142,47 +265,87 @@ def _kill_group(child: subprocess.Popen) -> None:
     child.wait()
 
 
-def _read_progress(progress: Path) -> tuple[list[dict], dict[str, dict]]:
-    collected: list[dict] = []
-    finished: dict[str, dict] = {}
-    if progress.exists():
-        for line in progress.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by the kill
-            if "collected" in record:
-                collected = record["collected"]
-            elif "result" in record:
-                finished[record["result"]["nodeid"]] = record["result"]
-    return collected, finished
+@dataclass
+class Progress:
+    collected: list[dict] = field(default_factory=list)  # from the first attempt: every test
+    results: dict[str, dict] = field(default_factory=dict)
+    started: list[str] = field(default_factory=list)
+    finished: bool = False
+
+    def in_flight(self) -> str | None:
+        return next((nodeid for nodeid in reversed(self.started) if nodeid not in self.results), None)
+
+    def done_ids(self) -> list[str]:
+        return list(self.results)
+
+    def unfinished(self) -> list[str]:
+        return [entry["nodeid"] for entry in self.collected if entry["nodeid"] not in self.results]
+
+    def mark_crashed(self, progress: Path, nodeid: str, returncode: int, *, stuck: bool = False, waited: float = 0) -> None:
+        entry = next(e for e in self.collected if e["nodeid"] == nodeid)
+        if stuck:
+            outcome = TIMEOUT
+            reason = (f"stopped after {waited:.0f} s: the code never returned (a loop inside C code, "
+                      "e.g. sum(itertools.count()), ignores the per-test timeout)")
+        else:
+            outcome, reason = FAILED, _crash_reason(returncode)
+        record = {**entry, "outcome": outcome, "reason": reason, "details": reason + (
+            "\nThe grader restarted and ran the remaining tests; this one scores 0.")}
+        with progress.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"result": record}) + "\n")
+        self.results[nodeid] = record
 
 
-def _count(progress: Path) -> tuple[int, int]:
-    collected, finished = _read_progress(progress)
-    return len(finished), len(collected)
+def _crash_reason(returncode: int) -> str:
+    if returncode == -signal.SIGXFSZ:
+        return f"the code wrote more than {OUTPUT_LIMIT // 2**20} MB (output or a file) and was stopped"
+    if returncode < 0:
+        return f"the test process was killed by signal {signal.Signals(-returncode).name} during this test"
+    return "the test process exited during this test (os._exit()? a crash?) before it could be scored"
 
 
-def _collect(lab: str, target: Target, folder: Path, label: str, progress: Path, timed_out: bool, limit: float) -> LabResult:
-    path = result_path(lab, label, folder)
-    if path.exists() and not timed_out:
-        return LabResult.from_json(json.loads(path.read_text()))
-    collected, finished = _read_progress(progress)
-    tests, in_flight = [], True
-    for entry in collected:
-        done = finished.get(entry["nodeid"])
-        test = TestResult(**(done or entry))
+def _read_progress(progress: Path) -> Progress:
+    state = Progress()
+    if not progress.exists():
+        return state
+    for line in progress.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a kill
+        if "collected" in record:
+            state.collected = state.collected or record["collected"]  # later attempts see fewer
+            state.finished = False
+        elif "result" in record:
+            state.results[record["result"]["nodeid"]] = record["result"]
+        elif "started" in record:
+            state.started.append(record["started"])
+        elif "finished" in record:
+            state.finished = True
+    return state
+
+
+def _collect(lab: str, target: Target, label: str, progress: Path, timed_out: bool, limit: float, returncode: int) -> LabResult:
+    state = _read_progress(progress)
+    in_flight = state.in_flight()
+    tests = []
+    for entry in state.collected:
+        done = state.results.get(entry["nodeid"])
+        test = TestResult(**{k: v for k, v in (done or entry).items() if k in TestResult.__dataclass_fields__})
         if done is None:
-            if in_flight and timed_out:
+            if entry["nodeid"] == in_flight and timed_out:
                 test.outcome = TIMEOUT
                 test.reason = f"still running when the {limit:.0f} s limit for the lab passed (an infinite loop?)"
                 test.details = (
                     test.reason + "\nThe grader stopped the whole run. Look for a loop that never ends in the code "
                     "this test calls; loops inside C code (e.g. sum(itertools.count())) ignore the per-test timeout."
                 )
-                in_flight = False
+            elif entry["nodeid"] == in_flight:
+                test.outcome, test.reason = FAILED, _crash_reason(returncode)
+                test.details = test.reason
             else:
-                test.outcome, test.reason = NOT_RUN, "not run: the lab's time limit had passed"
+                test.outcome = NOT_RUN
+                test.reason = "not run: the lab's time limit had passed" if timed_out else "not run: the run ended early"
         tests.append(test)
     files = [relative(p) for p in target.lab_files(lab)]
     note = f"stopped after {limit:.0f} s" if timed_out else ""

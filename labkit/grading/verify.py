@@ -121,15 +121,16 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
 
     server = postgres.start()
     try:
-        def run(label: str, target: Target, extra: list[str] | None = None) -> LabResult:
+        def run(label: str, target: Target, extra: list[str] | None = None, hidden: bool = False) -> LabResult:
             return runner.grade(
                 lab, target, results=folder / "results" / label, extra_args=extra, show=False, server=server,
-                home_name=f"verify-{lab}-{label}",
+                home_name=f"verify-{lab}-{label}", hidden=hidden,
             ).result
 
+        # Reference and starter face the hidden tests too: 100 % and 0 % of everything.
         jobs = {
-            "reference": lambda: _check_reference(run("reference", Target("reference"))),
-            "starter": lambda: _check_starter(run("starter", Target("student"))),
+            "reference": lambda: _check_reference(run("reference", Target("reference"), hidden=True)),
+            "starter": lambda: _check_starter(run("starter", Target("student"), hidden=True)),
         }
         for variant in variants:
             selection = ["-k", " or ".join(variant.must_fail)]

@@ -92,9 +92,10 @@ def template_db() -> Path:
     return path
 
 
-def prepare(name: str, dags: list[Path] | None = None, *, fresh: bool = True) -> AirflowHome:
-    """An AIRFLOW_HOME named `name` with a migrated DB and a DAGs folder holding `dags`."""
-    path = root() / name
+def prepare(name: str, dags: list[Path] | None = None, *, fresh: bool = True, base: Path | None = None) -> AirflowHome:
+    """An AIRFLOW_HOME named `name` (under `base`, default .labkit/airflow) with a migrated
+    DB and a DAGs folder holding `dags`."""
+    path = (base or root()) / name
     if fresh and path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from typing import Callable
 from urllib.parse import quote, urlsplit
 
 import psycopg2
+import psycopg2.errors
 from psycopg2 import sql
 
 from labkit.paths import state_dir
@@ -56,6 +58,10 @@ class PostgresServer:
             auth += ":" + quote(self.password, safe="")
         return f"postgresql://{auth}@{self.host}:{self.port}/{database}"
 
+    def safe_dsn(self, database: str = "postgres") -> str:
+        """The DSN with the password masked, for printing."""
+        return self.dsn(database).replace(":" + quote(self.password, safe="") + "@", ":***@") if self.password else self.dsn(database)
+
     def connect(self, database: str = "postgres", **kwargs):
         return psycopg2.connect(self.dsn(database), connect_timeout=5, **kwargs)
 
@@ -78,7 +84,12 @@ class PostgresServer:
                     cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
                 if cur.fetchone() is None:
-                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+                    try:
+                        # FILE_COPY: 0.04 s instead of 0.24 s for WAL_LOG (PostgreSQL 15+).
+                        cur.execute(create + sql.SQL(" STRATEGY FILE_COPY"))
+                    except psycopg2.errors.SyntaxError:
+                        cur.execute(create)  # an older server of the user's (LABKIT_PG_DSN)
         finally:
             conn.close()
         return self.dsn(name)
@@ -92,6 +103,28 @@ class PostgresServer:
                 cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         finally:
             conn.close()
+
+    def reset(self) -> None:
+        """Drop every database but the system ones and, if embedded, change the password.
+
+        Raises psycopg2.Error when the server is no longer usable (a submission changed the
+        password or dropped template1): replace it then.
+        """
+        conn = self.connect()
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')")
+                for (name,) in cur.fetchall():
+                    cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+                if self.mode == "embedded":
+                    password = secrets.token_urlsafe(16)
+                    cur.execute(sql.SQL("ALTER USER postgres PASSWORD {}").format(sql.Literal(password)))
+                    self.password = password
+        finally:
+            conn.close()
+        self.create_database("labkit_probe")  # template1 still there and usable?
+        self.drop_database("labkit_probe")
 
     # -- lifecycle ---------------------------------------------------------------------
     def stop(self) -> None:
@@ -238,7 +271,21 @@ def start_embedded() -> PostgresServer:
         os.chown(folder, entry.pw_uid, entry.pw_gid)
         os.chown(data, entry.pw_uid, entry.pw_gid)
 
-    _run([_bin("initdb"), "-D", str(data), "--auth=trust", "--encoding=utf8", "-U", "postgres", "--no-sync"], user)
+    # A password per server: with trust, any local process (a hostile submission graded
+    # next door) could connect to any server on 127.0.0.1.
+    password = secrets.token_urlsafe(16)
+    pwfile = folder / "pwfile"
+    pwfile.write_text(password)
+    if user:
+        import pwd
+
+        os.chown(pwfile, pwd.getpwnam(user).pw_uid, -1)
+    _run(
+        [_bin("initdb"), "-D", str(data), "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
+         "--encoding=utf8", "-U", "postgres", "--no-sync"],
+        user,
+    )
+    pwfile.unlink()
     port = free_port()
     settings = [f"listen_addresses=127.0.0.1", f"port={port}", "unix_socket_directories=", *_FAST_SETTINGS]
     # Run the postmaster as our own child (not daemonised by pg_ctl) so that stopping it
@@ -274,7 +321,7 @@ def start_embedded() -> PostgresServer:
             watchdog.terminate()
         watchdog.wait()
 
-    server = PostgresServer(host="127.0.0.1", port=port, mode="embedded", data_dir=data, _stopper=stop)
+    server = PostgresServer(host="127.0.0.1", port=port, password=password, mode="embedded", data_dir=data, _stopper=stop)
     try:
         wait_healthy(server, timeout=30, process=postmaster, log=folder / "server.log")
     except BaseException:

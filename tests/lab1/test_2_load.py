@@ -170,3 +170,10 @@ def test_on_conflict_upsert(load, warehouse, weather_api):
     )
     check([name for (name,) in pk] == ["date"], f"{table} needs a PRIMARY KEY (or UNIQUE) on date; found {pk or 'none'}",
           "ON CONFLICT (date) needs a unique index on date")
+    # A date revised by the second batch keeps the created_date of its first load.
+    revised = batch[0][0]
+    (first,) = warehouse.query(f"SELECT MIN(created_date) FROM {table}")[0]
+    (kept,) = warehouse.query(f"SELECT created_date FROM {table} WHERE date = %s", (revised,))[0]
+    check(kept == first,
+          f"created_date of {revised} changed when run 2 revised it ({kept}; first load at {first})",
+          "leave created_date out of DO UPDATE SET …: it records when the date was first loaded")

@@ -1,0 +1,325 @@
+"""Grade a whole class: `labkit grade lab1 --submissions DIR [--out DIR]`.
+
+Each submission is graded in isolation — its own copy of the files, its own PostgreSQL
+server (with its own password) and databases, its own Airflow home and temp folder, an
+outer time limit — in parallel up to the machine's cores. Where the grader runs as root
+on Linux (a container, a CI box), each submission also runs in its own mount and PID
+namespaces: the file system is read-only but for its own folder, it cannot see or signal
+other processes, and nothing it starts outlives it. Elsewhere it runs as the grader's
+user, and the summary says so.
+
+Writes, under --out:
+    gradebook.csv          student, lab, points, max, percent, status, one column per test
+    feedback/<student>.md  the score table and explanations the student would see
+    summary.md / .html     which tests most students fail, as a table and a bar chart
+    results/<student>/     JSON, JUnit XML and the full log of each run
+"""
+from __future__ import annotations
+
+import csv
+import html
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labkit.grading import runner
+from labkit.grading.points_table import graded_tests
+from labkit.grading.report import FAILED, PASSED, LabResult, TestResult, render
+from labkit.grading.submissions import Submission, discover, unpack
+from labkit.grading.targets import Target
+from labkit.paths import TESTS
+from labkit.services import airflow, postgres
+
+DEFAULT_TIME_LIMIT = 90  # seconds per submission in batch grading
+BATCH_TEST_TIMEOUT = 10  # per test: a correct lab's slowest test takes ~8 s on a loaded machine
+GRADER_USER = "labkit-grader{slot}"
+
+
+@dataclass
+class Graded:
+    submission: Submission
+    result: LabResult
+    status: str
+    seconds: float
+
+
+@dataclass
+class ClassResult:
+    lab: str
+    graded: list[Graded] = field(default_factory=list)
+    seconds: float = 0.0
+    out: Path | None = None
+    isolated: bool = False
+
+
+# -- isolation -------------------------------------------------------------------------------
+def _sandbox(work: Path, isolate: bool) -> runner.Sandbox:
+    home, tmp = work / "home", work / "tmp"
+    home.mkdir(), tmp.mkdir()
+    env = {"HOME": str(home), "TMPDIR": str(tmp), "XDG_RUNTIME_DIR": str(tmp), "LABKIT_IMPORT_TIME_LIMIT": "30"}
+    return runner.Sandbox(work, isolate, env)
+
+
+# -- grading ---------------------------------------------------------------------------------
+def _failed_result(lab: str, student: str, reason: str, hidden: bool) -> LabResult:
+    tests = graded_tests(lab) + (graded_tests(lab, TESTS / "hidden") if hidden and (TESTS / "hidden" / lab).is_dir() else [])
+    rows = [TestResult(f"{t.file}::{t.name}", t.doc, t.points, FAILED, reason, reason) for t in tests]
+    return LabResult(lab, f"submission:{student}", [], rows, note=reason)
+
+
+def grade_one(
+    lab: str, submission: Submission, out: Path, isolate: bool, time_limit: float, hidden: bool,
+    server: postgres.PostgresServer | None = None,
+) -> Graded:
+    started = time.monotonic()
+    work = out / "work" / submission.student
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        files = unpack(submission, work / "submission")
+    except (ValueError, OSError, Exception) as err:  # a bad zip is the student's, not the batch's, problem
+        result = _failed_result(lab, submission.student, f"could not unpack the submission: {err}", hidden)
+        return Graded(submission, result, "unpack failed", time.monotonic() - started)
+    outcome = runner.grade(
+        lab,
+        Target("submission", files),
+        results=out / "results" / submission.student,
+        show=False,
+        time_limit=time_limit,
+        hidden=hidden,
+        sandbox=_sandbox(work, isolate),
+        home_name="airflow",
+        server=server,
+        extra_args=["-o", f"timeout={BATCH_TEST_TIMEOUT}"],
+    )
+    status = "timed out" if outcome.timed_out else f"restarted {outcome.restarts}×" if outcome.restarts else "ok"
+    if not os.environ.get("LABKIT_KEEP_HOMES"):
+        shutil.rmtree(work, ignore_errors=True)
+    return Graded(submission, outcome.result, status, time.monotonic() - started)
+
+
+def grade_class(
+    lab: str,
+    submissions: Path,
+    out: Path,
+    *,
+    workers: int | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    hidden: bool = True,
+    show: bool = True,
+) -> ClassResult:
+    found = discover(submissions)
+    if not found:
+        raise ValueError(f"no submissions in {submissions} (expected one folder or .zip per student)")
+    workers = max(1, min(workers or os.cpu_count() or 1, len(found)))
+    out.mkdir(parents=True, exist_ok=True)
+    airflow.template_db()  # build once, before parallel runs race for it
+    isolate = runner.namespaces_available()
+    # One server per parallel slot, reset between submissions (initdb costs ~1 s of CPU).
+    servers: queue.Queue[postgres.PostgresServer] = queue.Queue()
+    for _ in range(workers):
+        servers.put(postgres.start())
+
+    started = time.monotonic()
+    bar = ProgressBar(len(found), enabled=show)
+    results: list[Graded] = []
+
+    def job(submission: Submission) -> Graded:
+        server = servers.get()
+        bar.start(submission.student)
+        try:
+            return grade_one(lab, submission, out, isolate, time_limit, hidden, server)
+        finally:
+            servers.put(_fresh(server))
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(job, s) for s in found]
+            for future in as_completed(futures):
+                graded = future.result()
+                results.append(graded)
+                bar.finish(graded)
+    finally:
+        bar.close()
+        while not servers.empty():
+            servers.get().stop()
+    results.sort(key=lambda g: g.submission.student)
+    result = ClassResult(lab, results, round(time.monotonic() - started, 1), out, isolate)
+    write_outputs(result, out)
+    return result
+
+
+def _fresh(server: postgres.PostgresServer) -> postgres.PostgresServer:
+    """The same server emptied for the next submission, or a new one if this one was broken."""
+    try:
+        server.reset()
+        return server
+    except Exception:
+        server.stop()
+        return postgres.start()
+
+
+class ProgressBar:
+    """One line, redrawn: [#####-----] 12/30 · running: alice, bob · 2:31. Plain lines when not a TTY."""
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.total, self.done, self.running = total, 0, []
+        self.enabled, self.tty = enabled, sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+
+    def start(self, student: str) -> None:
+        with self.lock:
+            self.running.append(student)
+            self._draw()
+
+    def finish(self, graded: Graded) -> None:
+        with self.lock:
+            self.done += 1
+            if graded.submission.student in self.running:
+                self.running.remove(graded.submission.student)
+            if self.enabled and not self.tty:
+                r = graded.result
+                print(f"[{self.done}/{self.total}] {graded.submission.student}: {r.score:g}/{r.max_score:g} "
+                      f"({graded.status}, {graded.seconds:.0f} s)", file=sys.stderr, flush=True)
+            self._draw()
+
+    def _draw(self) -> None:
+        if not (self.enabled and self.tty):
+            return
+        width = 24
+        filled = int(width * self.done / max(self.total, 1))
+        elapsed = int(time.monotonic() - self.started)
+        line = (f"\r[{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total} · "
+                f"running: {', '.join(self.running) or '-'} · {elapsed // 60}:{elapsed % 60:02d}")
+        print(line[:120].ljust(120), end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            print(file=sys.stderr)
+
+
+# -- outputs ---------------------------------------------------------------------------------
+def _test_key(test: TestResult) -> str:
+    return test.nodeid.split("::")[-1]
+
+
+def write_outputs(result: ClassResult, out: Path) -> None:
+    write_gradebook(result, out / "gradebook.csv")
+    feedback = out / "feedback"
+    feedback.mkdir(exist_ok=True)
+    for graded in result.graded:
+        (feedback / f"{graded.submission.student}.md").write_text(feedback_markdown(graded))
+    stats = test_stats(result)
+    (out / "summary.md").write_text(summary_markdown(result, stats))
+    svg = pass_rate_svg(stats)
+    (out / "summary.svg").write_text(svg)
+    (out / "summary.html").write_text(summary_html(result, stats, svg))
+
+
+def write_gradebook(result: ClassResult, path: Path) -> None:
+    columns: list[str] = []
+    for graded in result.graded:
+        for test in graded.result.tests:
+            if _test_key(test) not in columns:
+                columns.append(_test_key(test))
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", "lab", "points", "max_points", "percent", "status", *columns])
+        for graded in result.graded:
+            r = graded.result
+            earned = {_test_key(t): t.earned for t in r.tests}
+            percent = 100 * r.score / r.max_score if r.max_score else 0
+            writer.writerow([graded.submission.student, result.lab, f"{r.score:g}", f"{r.max_score:g}", f"{percent:.1f}",
+                             graded.status, *(f"{earned.get(c, 0):g}" for c in columns)])
+
+
+def feedback_markdown(graded: Graded) -> str:
+    r = graded.result
+    return (f"# {r.lab} feedback — {graded.submission.student}\n\n**Score: {r.score:g} / {r.max_score:g}**"
+            f" ({graded.status})\n\n```\n{render(r, width=100)}\n```\n")
+
+
+@dataclass
+class TestStat:
+    key: str
+    name: str
+    points: float
+    passed: int
+    total: int
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+def test_stats(result: ClassResult) -> list[TestStat]:
+    stats: dict[str, TestStat] = {}
+    for graded in result.graded:
+        for test in graded.result.tests:
+            stat = stats.setdefault(_test_key(test), TestStat(_test_key(test), test.name, test.points, 0, 0))
+            stat.total += 1
+            stat.passed += test.outcome == PASSED
+    return sorted(stats.values(), key=lambda s: (s.rate, s.key))
+
+
+def summary_markdown(result: ClassResult, stats: list[TestStat]) -> str:
+    scores = [g.result.score for g in result.graded]
+    top = max((g.result.max_score for g in result.graded), default=0)
+    lines = [
+        f"# {result.lab}: class summary",
+        "",
+        f"{len(result.graded)} submissions graded in {result.seconds:.0f} s. "
+        f"Mean {sum(scores) / max(len(scores), 1):.1f} / {top:g}; full marks: "
+        f"{sum(g.result.full_marks for g in result.graded)}; not finished normally: "
+        f"{sum(g.status != 'ok' for g in result.graded)}.",
+        "",
+        "Isolation: " + ("own mount and PID namespaces per submission (read-only file system but its own folder)."
+                         if result.isolated else "processes only (run as root on Linux for file-system isolation)."),
+        "",
+        "## Which tests most students fail",
+        "",
+        "| test | points | passed | pass rate |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {s.name} | {s.points:g} | {s.passed}/{s.total} | {100 * s.rate:.0f} % |" for s in stats]
+    lines += ["", "## Scores", "", "| student | score | status |", "|---|---:|---|"]
+    lines += [f"| {g.submission.student} | {g.result.score:g}/{g.result.max_score:g} | {g.status} |" for g in result.graded]
+    return "\n".join(lines) + "\n"
+
+
+def pass_rate_svg(stats: list[TestStat], width: int = 760) -> str:
+    """A horizontal bar per test: how many students passed it (hardest first)."""
+    bar_h, gap, label_w = 18, 6, 430
+    height = len(stats) * (bar_h + gap) + 40
+    rows = []
+    for i, s in enumerate(stats):
+        y = 30 + i * (bar_h + gap)
+        w = int((width - label_w - 60) * s.rate)
+        colour = "#d9534f" if s.rate < 0.5 else "#f0ad4e" if s.rate < 0.8 else "#5cb85c"
+        label = html.escape(s.name if len(s.name) <= 62 else s.name[:61] + "…")
+        rows.append(
+            f'<text x="{label_w - 8}" y="{y + 13}" text-anchor="end" font-size="12">{label}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{max(w, 1)}" height="{bar_h}" fill="{colour}"/>'
+            f'<text x="{label_w + w + 6}" y="{y + 13}" font-size="12">{100 * s.rate:.0f} %</text>'
+        )
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
+            f'<text x="10" y="18" font-size="14" font-weight="bold">Share of students passing each test</text>'
+            + "".join(rows) + "</svg>\n")
+
+
+def summary_html(result: ClassResult, stats: list[TestStat], svg: str) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(s.name)}</td><td>{s.points:g}</td><td>{s.passed}/{s.total}</td><td>{100 * s.rate:.0f} %</td></tr>"
+        for s in stats
+    )
+    return (f"<!doctype html><meta charset='utf-8'><title>{result.lab} class summary</title>"
+            f"<h1>{result.lab}: class summary</h1><p>{len(result.graded)} submissions, graded in {result.seconds:.0f} s.</p>"
+            f"{svg}<table border='1' cellpadding='4'><tr><th>test</th><th>points</th><th>passed</th><th>pass rate</th></tr>"
+            f"{rows}</table>\n")

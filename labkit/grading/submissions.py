@@ -1,0 +1,79 @@
+"""A class's submissions: one folder or one .zip per student, copied somewhere safe.
+
+    submissions/
+      alice/labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py
+      bob.zip            (holding labs/lab1_… or lab1_dedupe_upsert/… or just the file)
+      carol/lab1_dedupe_upsert.py
+
+Each is copied (or unzipped) into its own work folder before grading, so a submission
+that writes into its own folder changes the copy, never the original. Zips are checked
+before extraction: no absolute paths or `..`, no links, and size and file-count limits
+(a zip bomb is refused with a reason, not extracted).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+MAX_FILES = 2000
+MAX_BYTES = 50 * 2**20  # uncompressed; a lab is a few KB
+SKIP = shutil.ignore_patterns(".git", ".venv", ".labkit", "__pycache__", "*.pyc", "node_modules", ".ipynb_checkpoints")
+
+
+@dataclass
+class Submission:
+    student: str
+    source: Path
+    problem: str = ""  # set when it could not be unpacked: graded as 0 with this reason
+
+
+def student_name(path: Path) -> str:
+    name = path.name.removesuffix(".zip")
+    return re.sub(r"[^A-Za-z0-9_.@-]+", "_", name).strip("._") or "unnamed"
+
+
+def discover(folder: Path) -> list[Submission]:
+    """Every student folder or zip directly inside `folder`, sorted by name."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no submissions folder {folder}")
+    found, seen = [], set()
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not (path.is_dir() or path.suffix == ".zip"):
+            continue
+        name = student_name(path)
+        if name in seen:  # alice/ and alice.zip: keep both, visibly
+            name = f"{name}-{path.suffix.lstrip('.') or 'dir'}"
+        seen.add(name)
+        found.append(Submission(name, path))
+    return found
+
+
+def unpack(submission: Submission, target: Path) -> Path:
+    """Copy or unzip the submission into `target` (created). Returns `target`."""
+    target.mkdir(parents=True, exist_ok=False)
+    if submission.source.is_dir():
+        shutil.copytree(submission.source, target, ignore=SKIP, symlinks=True, dirs_exist_ok=True)
+        for path in list(target.rglob("*")):
+            if path.is_symlink():  # a link could point anywhere on the grader's disk
+                path.unlink()
+        return target
+    with zipfile.ZipFile(submission.source) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_FILES:
+            raise ValueError(f"the zip holds {len(members)} files (limit {MAX_FILES})")
+        if sum(m.file_size for m in members) > MAX_BYTES:
+            raise ValueError(f"the zip unpacks to more than {MAX_BYTES // 2**20} MB")
+        for member in members:
+            name = PurePosixPath(member.filename)
+            if name.is_absolute() or ".." in name.parts:
+                raise ValueError(f"the zip holds an unsafe path: {member.filename}")
+            if stat.S_ISLNK(member.external_attr >> 16):
+                raise ValueError(f"the zip holds a symbolic link: {member.filename}")
+            if any(part in {".git", "__pycache__", ".venv"} for part in name.parts):
+                continue
+            archive.extract(member, target)
+    return target

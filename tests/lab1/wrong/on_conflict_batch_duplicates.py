@@ -1,0 +1,5 @@
+"""ON CONFLICT without deduping the batch: a date twice in one INSERT cannot be updated twice, so the load fails."""
+MUST_FAIL = ["test_on_conflict_upsert"]
+EDITS = [
+    ("    latest = list({row[0]: row for row in rows}.values())\n", "    latest = list(rows)\n"),
+]
