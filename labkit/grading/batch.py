@@ -117,7 +117,9 @@ def grade_class(
     found = discover(submissions)
     if not found:
         raise ValueError(f"no submissions in {submissions} (expected one folder or .zip per student)")
-    workers = max(1, min(workers or os.cpu_count() or 1, len(found)))
+    # One more than the cores: a grading run waits on PostgreSQL and dag.test() polling,
+    # so two runs leave a core idle ~30 % of the time (measured: 340 s → 312 s for 30).
+    workers = max(1, min(workers or (os.cpu_count() or 1) + 1, len(found)))
     out.mkdir(parents=True, exist_ok=True)
     airflow.template_db()  # build once, before parallel runs race for it
     isolate = runner.namespaces_available()

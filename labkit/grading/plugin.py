@@ -39,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--labkit-after-hang-timeout",
         type=float,
-        default=3.0,
+        default=5.0,
         help="once a test has timed out, later tests get this many seconds (the code under test loops)",
     )
 
