@@ -399,16 +399,16 @@ query("SELECT COUNT(*) AS rows, COUNT(DISTINCT date) AS dates FROM demo_native")
 # reusable functions: `fetch_forecast`, `to_rows`, `create_table`, `copy_rows` (one bulk
 # `COPY` instead of row-by-row INSERTs), `upsert_dedupe` and `upsert_on_conflict`.
 # We load it by path (this imports Airflow: a few seconds the first time).
+#
+# In the **student edition** there is no reference: the cells below run *your*
+# `labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py` instead, and say which parts are still TODO.
 
 # %%
-import importlib.util
-
+from labkit.edition import lesson_module
 from labkit.paths import ROOT
 
-path = ROOT / "dags" / "lab1_dedupe_upsert.py"
-spec = importlib.util.spec_from_file_location("lab1_dedupe_upsert", path)
-ref = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(ref)
+ref, path = lesson_module("lab1", "lab1_dedupe_upsert.py")
+print("running", path.relative_to(ROOT))
 for name in ("fetch_forecast", "to_rows", "create_table", "copy_rows", "upsert_dedupe", "upsert_on_conflict"):
     print(f"{name:20} {getattr(ref, name).__doc__.splitlines()[0]}")
 
@@ -418,9 +418,12 @@ for name in ("fetch_forecast", "to_rows", "create_table", "copy_rows", "upsert_d
 # %%
 with conn, conn.cursor() as cur:
     cur.execute("DROP TABLE IF EXISTS demo_reference")  # start empty, even on a second run
-for n, rows in enumerate((ref.to_rows(run1), ref.to_rows(run2), rows3), start=1):
-    print(f"run {n}:", ref.upsert_dedupe(conn, rows, table="demo_reference"), "rows")
-query("SELECT date, temp, created_date FROM demo_reference ORDER BY date")
+try:
+    for n, rows in enumerate((ref.to_rows(run1), ref.to_rows(run2), rows3), start=1):
+        print(f"run {n}:", ref.upsert_dedupe(conn, rows, table="demo_reference"), "rows")
+    query("SELECT date, temp, created_date FROM demo_reference ORDER BY date")
+except NotImplementedError as todo:
+    print(f"Not written yet — {todo}\n(write it in {path.name}; `make test lab1` tells you how far you are)")
 
 # %% [markdown]
 # `upsert_dedupe` takes the table name as a string, so it validates it before quoting:
@@ -465,7 +468,10 @@ for morning in (1, 2):
     print(f"morning {morning}: {dag_run.state} —", ", ".join(f"{task}={state}" for task, state in states))
 
 # %%
-query("SELECT date, temp, min_temp, max_temp, summary, created_date FROM weather_forecast ORDER BY date")
+if dag_run.state == "success":
+    query("SELECT date, temp, min_temp, max_temp, summary, created_date FROM weather_forecast ORDER BY date")
+else:
+    print("The run failed: a task is still a TODO (or has a bug). `make test lab1` says which, and why.")
 
 # %% [markdown]
 # Two mornings, and still one row per date: the first morning's 8 dates, revised by the

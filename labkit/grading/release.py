@@ -29,6 +29,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit.edition import MARKER, is_student_edition
 from labkit.grading.points_table import update_readme
 from labkit.paths import DAGS, LABS
 
@@ -105,7 +106,12 @@ def starter_files(labs: Path = LABS, dags: Path = DAGS) -> list[StarterFile]:
 
 
 def generated(labs: Path = LABS, dags: Path = DAGS) -> dict[Path, str]:
-    """Everything `release` writes: starter files, and the points table in each lab README."""
+    """Everything `release` writes: starter files, and the points table in each lab README.
+
+    A student edition has no solutions to release from: nothing is generated there.
+    """
+    if is_student_edition(dags.parent):
+        return {}
     files = {pair.starter: pair.render() for pair in starter_files(labs, dags)}
     for readme in sorted(labs.glob("lab[0-9]*_*/README.md")):
         files[readme] = update_readme(readme, readme.parent.name.split("_")[0])
@@ -151,10 +157,14 @@ def student_kit(target: Path, root: Path | None = None) -> Path:
     from labkit.paths import ROOT
 
     root = root or ROOT
+    # Left out: solutions' neighbours (known-wrong variants quote the reference, hidden
+    # tests are the instructor's) and the kit's own tests (they test the reference too).
     ignore = shutil.ignore_patterns(
-        ".git", ".venv", ".labkit", "__pycache__", "hidden", "wrong", "*.pyc", ".ipynb_checkpoints"
+        ".git", ".venv", ".labkit", "__pycache__", "hidden", "wrong", "kit", "*.pyc", ".ipynb_checkpoints",
+        "gradebook-*",
     )
     shutil.copytree(root, target, ignore=ignore, dirs_exist_ok=False)
     for reference in sorted((target / "dags").glob("lab[0-9]*_*.py")):
         reference.write_text(HEADER.format(name=reference.name) + strip_solutions(reference.read_text(), reference.name))
+    (target / MARKER).write_text("student\n")
     return target
