@@ -3,6 +3,7 @@
 #   make lab                     install (first time), start services, open JupyterLab
 #   make test                    the whole suite (what CI runs)
 #   make test lab1               grade your labs/lab1_* — TARGET=reference grades dags/
+#   make grade lab1 SUBMISSIONS=dir   grade a class (gradebook CSV, feedback, summary)
 #   make doctor | release | verify | bench | clean
 #
 # NO_BROWSER=1 make lab          headless JupyterLab (prints the URL with its token)
@@ -19,15 +20,15 @@ LABKIT  := $(VENV)/bin/labkit
 TARGET  ?= student
 
 # `make test lab1 lab2`: the words after the goal are labs, not targets of their own.
-ifneq ($(filter test verify,$(firstword $(MAKECMDGOALS))),)
+ifneq ($(filter test verify grade,$(firstword $(MAKECMDGOALS))),)
   LABS := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
   $(eval $(LABS):;@:)
 endif
 
-.PHONY: help install lab test doctor release verify bench clean lock
+.PHONY: help install lab test doctor release verify grade bench clean lock
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): pyproject.toml uv.lock requirements.lock
 	@bash scripts/install.sh "$(PYTHON)"
@@ -43,6 +44,10 @@ test: $(STAMP)
 
 verify: $(STAMP)
 	@$(LABKIT) verify $(LABS)
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade lab1 SUBMISSIONS=path/to/submissions [OUT=dir]"; exit 2; }
+	@$(LABKIT) grade $(LABS) --submissions "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)")
 
 doctor:
 	@if [ -x $(LABKIT) ]; then $(LABKIT) doctor; else bash scripts/install.sh --check "$(PYTHON)"; fi

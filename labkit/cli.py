@@ -164,7 +164,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     changed = release()
     for path in changed:
         print(f"wrote {path.relative_to(ROOT)}")
-    print(f"{len(changed)} starter file(s) changed")
+    print(f"{len(changed)} generated file(s) changed")
     return 0
 
 

@@ -24,13 +24,14 @@ the DAG wiring read the same in both.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.edition import MARKER, is_student_edition
-from labkit.grading.points_table import update_readme
+from labkit.grading.points_table import graded_tests, update_readme
 from labkit.paths import DAGS, LABS
 
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<todo>.*))?\s*$")
@@ -115,6 +116,12 @@ def generated(labs: Path = LABS, dags: Path = DAGS) -> dict[Path, str]:
     files = {pair.starter: pair.render() for pair in starter_files(labs, dags)}
     for readme in sorted(labs.glob("lab[0-9]*_*/README.md")):
         files[readme] = update_readme(readme, readme.parent.name.split("_")[0])
+    # What the student edition may know of the hidden tests: how many, and their points.
+    hidden = dags.parent / "tests" / "hidden"
+    for folder in sorted(hidden.glob("lab[0-9]*")):
+        tests = graded_tests(folder.name, hidden)
+        manifest = {"tests": len(tests), "points": sum(t.points for t in tests)}
+        files[dags.parent / "tests" / folder.name / "hidden_points.json"] = json.dumps(manifest) + "\n"
     return files
 
 

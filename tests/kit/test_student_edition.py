@@ -42,3 +42,11 @@ def test_its_whole_suite_passes_starters_at_zero_and_lessons_running(kit):
 def test_verify_explains_it_needs_the_instructors_edition(kit):
     run = _labkit(kit, "verify")
     assert run.returncode == 2 and "instructor's edition" in run.stdout
+
+
+@pytest.mark.timeout(300)
+def test_a_student_is_told_hidden_tests_exist_and_were_not_run(kit):
+    run = _labkit(kit, "test", "lab1")
+    assert run.returncode == 1  # the starter is not full marks
+    assert "SCORE lab1: 0/25" in run.stdout
+    assert "hidden tests worth 5 points (4 tests) are not run here" in run.stdout
