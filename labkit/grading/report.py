@@ -81,7 +81,8 @@ def junit_xml(result: LabResult) -> str:
     for t in result.tests:
         body = "" if t.outcome == PASSED else f"<failure message={quoteattr(t.reason)}>{escape(t.details or t.reason)}</failure>"
         classname, _, name = t.nodeid.rpartition("::")
-        cases.append(f"<testcase classname={quoteattr(classname)} name={quoteattr(name)}>{body}</testcase>")
+        props = f'<properties><property name="points" value="{t.points:g}"/></properties>'
+        cases.append(f"<testcase classname={quoteattr(classname)} name={quoteattr(name)}>{props}{body}</testcase>")
     return (
         f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name={quoteattr(result.lab)} '
         f'tests="{len(result.tests)}" failures="{failures}">' + "".join(cases) + "</testsuite></testsuites>\n"

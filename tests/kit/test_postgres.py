@@ -47,7 +47,7 @@ def test_start_gives_a_healthy_embedded_server_on_localhost(server):
 
 def test_create_and_drop_a_database(server):
     dsn = server.create_database("kit_scratch")
-    assert dsn == f"postgresql://postgres@127.0.0.1:{server.port}/kit_scratch"
+    assert dsn == f"postgresql://postgres:{server.password}@127.0.0.1:{server.port}/kit_scratch"
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("CREATE TABLE leftover (id int)")
     server.create_database("kit_scratch")  # exists already: kept as it is
@@ -77,12 +77,29 @@ def test_env_describes_the_airflow_connection_and_the_kits_dsns(server):
         "host": "127.0.0.1",
         "port": server.port,
         "login": "postgres",
-        "password": "",
+        "password": server.password,
         "schema": "warehouse",
     }
-    assert env["LABKIT_WAREHOUSE_DSN"] == f"postgresql://postgres@127.0.0.1:{server.port}/warehouse"
-    assert env["LABKIT_PG_ADMIN_DSN"] == f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
+    assert env["LABKIT_WAREHOUSE_DSN"] == f"postgresql://postgres:{server.password}@127.0.0.1:{server.port}/warehouse"
+    assert env["LABKIT_PG_ADMIN_DSN"] == f"postgresql://postgres:{server.password}@127.0.0.1:{server.port}/postgres"
     assert json.loads(server.env("t_123")["AIRFLOW_CONN_WAREHOUSE"])["schema"] == "t_123"
+
+
+def test_an_embedded_server_has_its_own_password_and_refuses_none(server):
+    assert len(server.password) >= 16
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(f"postgresql://postgres@127.0.0.1:{server.port}/postgres", connect_timeout=3)
+    assert server.safe_dsn() == f"postgresql://postgres:***@127.0.0.1:{server.port}/postgres"
+
+
+def test_reset_empties_the_server_and_changes_its_password(server):
+    server.create_database("kit_leftover")
+    old = server.password
+    server.reset()
+    assert server.password != old and server.healthy()
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = 'kit_leftover'")
+        assert cur.fetchone() is None
 
 
 def test_a_password_is_quoted_in_the_dsn():
