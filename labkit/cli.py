@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--submissions", required=True, help="folder holding one folder or .zip per student")
     grade.add_argument("--out", help="where the gradebook, feedback and summary go (default ./gradebook-LAB)")
     grade.add_argument("--workers", type=int, default=None, help="parallel gradings (default: CPU cores + 1)")
-    grade.add_argument("--time-limit", type=float, default=90, help="seconds per submission (default 90)")
+    grade.add_argument("--time-limit", type=float, default=120, help="seconds per submission (default 120)")
     grade.add_argument("--public-only", action="store_true", help="do not run the hidden tests")
     grade.set_defaults(func=cmd_grade)
 

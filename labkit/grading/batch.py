@@ -37,7 +37,7 @@ from labkit.grading.targets import Target
 from labkit.paths import TESTS
 from labkit.services import airflow, postgres
 
-DEFAULT_TIME_LIMIT = 90  # seconds per submission in batch grading
+DEFAULT_TIME_LIMIT = 120  # seconds per submission: a looping submission needs ~100 s to finish
 BATCH_TEST_TIMEOUT = 10  # per test: a correct lab's slowest test takes ~8 s on a loaded machine
 GRADER_USER = "labkit-grader{slot}"
 
