@@ -180,10 +180,22 @@ class Warehouse:
 
 
 @pytest.fixture
-def warehouse(pg_server: postgres.PostgresServer, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Warehouse]:
-    """A fresh, empty database for this test, reachable as the Airflow connection `warehouse`."""
+def warehouse_template() -> str | None:
+    """A database each test's warehouse starts as a copy of (a lab's conftest overrides this)."""
+    return None
+
+
+@pytest.fixture
+def warehouse(
+    pg_server: postgres.PostgresServer,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    warehouse_template: str | None,
+) -> Iterator[Warehouse]:
+    """A fresh database for this test (empty, or a copy of the lab's template), reachable as
+    the Airflow connection `warehouse`."""
     name = "t_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12] + f"_{os.getpid()}"
-    pg_server.create_database(name, replace=True)
+    pg_server.create_database(name, replace=True, template=warehouse_template)
     db = Warehouse(pg_server, name)
     for key, value in pg_server.env(name).items():
         monkeypatch.setenv(key, value)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from labkit.paths import state_dir
+from labkit.paths import DAGS, state_dir
 
 QUIET = "WARNING"
 
@@ -54,6 +54,8 @@ class AirflowHome:
             "AIRFLOW__CORE__PARALLELISM": "4",
             # The course taught UTC everywhere; so does the kit.
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": "utc",
+            # Lab 2's summary configs, for the reference and every student's copy alike.
+            "SUMMARY_CONFIG_DIR": str(DAGS / "config" / "summaries"),
         }
 
     def link_dags(self, *files: Path) -> None:

@@ -74,8 +74,8 @@ class PostgresServer:
             return False
 
     # -- databases ---------------------------------------------------------------------
-    def create_database(self, name: str, *, replace: bool = False) -> str:
-        """Create (or re-create) an empty database and return its DSN."""
+    def create_database(self, name: str, *, replace: bool = False, template: str | None = None) -> str:
+        """Create (or re-create) a database — empty, or a copy of `template` — and return its DSN."""
         conn = self.connect()
         conn.autocommit = True  # CREATE DATABASE cannot run inside a transaction
         try:
@@ -85,6 +85,8 @@ class PostgresServer:
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
                 if cur.fetchone() is None:
                     create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+                    if template:
+                        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
                     try:
                         # FILE_COPY: 0.04 s instead of 0.24 s for WAL_LOG (PostgreSQL 15+).
                         cur.execute(create + sql.SQL(" STRATEGY FILE_COPY"))
