@@ -6,6 +6,7 @@ Code that needs the reference (verify, the lessons' demo of the reference) asks 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -25,5 +26,6 @@ def lesson_module(lab: str, filename: str) -> tuple[ModuleType, Path]:
     spec = importlib.util.spec_from_file_location(Path(filename).stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # @dataclass and friends look the module up while it runs
     spec.loader.exec_module(module)
     return module, path

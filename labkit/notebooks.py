@@ -5,9 +5,34 @@ reads what students run. Fix with `.venv/bin/jupytext --sync notebooks/*.py`.
 """
 from __future__ import annotations
 
+import html
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from labkit.paths import NOTEBOOKS
+
+
+def show(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
+    """Display rows as an HTML table in a notebook (pandas is not needed for a lesson)."""
+    from IPython.display import HTML, display
+
+    cell = lambda v: "<td>" + html.escape("NULL" if v is None else str(v)) + "</td>"  # noqa: E731
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(map(cell, row)) + "</tr>" for row in rows)
+    display(HTML(f"<table><tr>{head}</tr>{body}</table>"))
+
+
+def querier(conn) -> Callable[..., None]:
+    """query(sql, params=None): run a SELECT on `conn` and show the result as a table."""
+
+    def query(sql_text: str, params: Any = None) -> None:
+        with conn.cursor() as cur:
+            cur.execute(sql_text, params)
+            show(cur.fetchall(), [column.name for column in cur.description])
+        conn.rollback()  # end the read-only transaction
+
+    return query
 
 
 def _cells(path: Path) -> list[tuple[str, str]]:

@@ -29,30 +29,16 @@ services = stack.ensure("lab1")
 services
 
 # %% [markdown]
-# Two small helpers: `show` draws rows as a table, `query` runs a `SELECT` on the warehouse
-# and shows the result.
+# Two small helpers from the kit: `show(rows, headers)` draws rows as a table, and
+# `query(sql)` runs a `SELECT` on the warehouse and shows the result.
 
 # %%
-import html
-
 import psycopg2
-from IPython.display import HTML, display
+
+from labkit.notebooks import querier, show
 
 conn = services.warehouse()  # a psycopg2 connection to the warehouse (PostgreSQL)
-
-
-def show(rows, headers):
-    cell = lambda v: "<td>" + html.escape("NULL" if v is None else str(v)) + "</td>"
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(map(cell, row)) + "</tr>" for row in rows)
-    display(HTML(f"<table><tr>{head}</tr>{body}</table>"))
-
-
-def query(sql_text, params=None):
-    with conn.cursor() as cur:
-        cur.execute(sql_text, params)
-        show(cur.fetchall(), [column.name for column in cur.description])
-    conn.rollback()  # close the read-only transaction
+query = querier(conn)
 
 
 # %% [markdown]
