@@ -117,7 +117,9 @@ def _time_limit(seconds: int, path: Path) -> Iterator[None]:
 def pg_server() -> Iterator[postgres.PostgresServer]:
     admin = os.environ.get("LABKIT_PG_ADMIN_DSN")
     if admin:
-        yield postgres.attach(admin)  # the runner (or a notebook's stack) owns it
+        server = postgres.attach(admin)  # the runner (or a notebook's stack) owns it
+        postgres.wait_healthy(server, timeout=60)  # the runner may still be starting it
+        yield server
         return
     server = postgres.start()
     try:

@@ -145,7 +145,9 @@ def grade(
     json_path.unlink(missing_ok=True)
 
     own_server = server is None
-    server = server or postgres.start()
+    # Our own server starts while pytest imports; its address is known before it answers.
+    pending = postgres.start_in_background() if own_server else None
+    server = server or (pending.server if pending else postgres.start())
     home = None
     started = time.monotonic()
     restarts, returncode, timed_out = 0, 0, False
@@ -202,6 +204,11 @@ def grade(
             shutil.rmtree(scratch, ignore_errors=True)
             if home is not None:
                 shutil.rmtree(home.path, ignore_errors=True)
+        if pending is not None:
+            try:
+                pending.result()  # wait for the start to finish so that stop() stops it
+            except Exception:
+                pass
         if own_server:
             server.stop()
     if show:

@@ -201,3 +201,15 @@ def test_docker_available_answers_false_quickly_without_a_daemon():
     started = time.monotonic()
     assert postgres.docker_available() is False
     assert time.monotonic() - started < 3
+
+
+def test_a_background_start_knows_its_address_before_it_answers():
+    pending = postgres.start_in_background()
+    assert pending is not None  # no LABKIT_PG_DSN and no Docker daemon here
+    dsn = pending.server.dsn()  # known at once: what `labkit test` hands to pytest
+    server = pending.result()
+    try:
+        assert server.dsn() == dsn and server.healthy()
+    finally:
+        server.stop()
+    assert not server.data_dir.parent.exists()
