@@ -23,6 +23,7 @@ def test_the_dag_builds_every_config_in_dependency_order(lab, warehouse, dag_run
     check(set(dag.task_dict) == wanted, f"tasks {sorted(dag.task_dict)}; expected {sorted(wanted)}")
     check("build_nps_summary_daily" in dag.task_dict["build_nps_summary_monthly"].upstream_task_ids,
           "build_nps_summary_monthly must run after build_nps_summary_daily (depends_on)")
+    check(all(task.on_failure_callback for task in dag.tasks), "every task needs an on_failure_callback (the alert hook lab 3 sends to Slack)")
     result = dag_runner(dag)
     check(result.succeeded, result.summary())
     built = tables(warehouse)
