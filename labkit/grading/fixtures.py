@@ -7,7 +7,6 @@ leftovers never reach the next.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 from collections.abc import Callable, Iterator
