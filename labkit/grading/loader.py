@@ -6,9 +6,12 @@ offending line), instead of a traceback through importlib.
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -26,8 +29,13 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load_module(path: Path, name: str | None = None) -> ModuleType:
-    """Import `path` as module `name` (default: the file's stem), replacing any earlier copy."""
+def load_module(path: Path, name: str | None = None, package_root: Path | None = None) -> ModuleType:
+    """Import `path` as module `name` (default: the file's stem), replacing any earlier copy.
+
+    With `package_root`, `name` is dotted (`common.alerts`) and is imported from that
+    folder, as Airflow imports it from the DAGs folder: the DAG files that import it
+    and the tests then share one module object.
+    """
     path = Path(path)
     name = name or path.stem
     shown = display_path(path)
@@ -39,6 +47,8 @@ def load_module(path: Path, name: str | None = None) -> ModuleType:
     except SyntaxError as err:
         raise LabLoadError(_syntax_message(shown, err)) from None
 
+    if package_root is not None:
+        return _load_package_module(path, name, package_root, shown)
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -47,8 +57,31 @@ def load_module(path: Path, name: str | None = None) -> ModuleType:
     folder = str(path.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    try:
+    with _explained(path, shown, name):
         spec.loader.exec_module(module)
+    return module
+
+
+def _load_package_module(path: Path, name: str, package_root: Path, shown: str) -> ModuleType:
+    loaded = sys.modules.get(name)
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
+        return loaded  # a DAG file imported it already: share that copy
+    top = name.split(".")[0]
+    for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
+        del sys.modules[key]  # a package of the same name from elsewhere (another target)
+    root = str(package_root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    with _explained(path, shown, name):
+        return importlib.import_module(name)
+
+
+@contextmanager
+def _explained(path: Path, shown: str, name: str) -> Iterator[None]:
+    """Turn anything raised while importing a lab file into a LabLoadError a student can read."""
+    try:
+        yield
     except ModuleNotFoundError as err:
         sys.modules.pop(name, None)
         raise LabLoadError(
@@ -60,7 +93,6 @@ def load_module(path: Path, name: str | None = None) -> ModuleType:
         if isinstance(err, KeyboardInterrupt):
             raise
         raise LabLoadError(f"{shown} fails while being imported:\n{describe_exception(err, path)}") from None
-    return module
 
 
 def _syntax_message(shown: str, err: SyntaxError) -> str:

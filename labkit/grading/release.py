@@ -32,6 +32,7 @@ from pathlib import Path
 
 from labkit.edition import MARKER, is_student_edition
 from labkit.grading.points_table import graded_tests, update_readme
+from labkit.grading.targets import LAB_PACKAGES
 from labkit.paths import DAGS, LABS
 
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<todo>.*))?\s*$")
@@ -91,18 +92,23 @@ def _uncomment(line: str) -> str:
 class StarterFile:
     reference: Path
     starter: Path
+    name: str = ""  # the reference's path relative to dags/, for messages and the header
 
     def render(self) -> str:
-        body = strip_solutions(self.reference.read_text(), self.reference.name)
-        return HEADER.format(name=self.reference.name) + body
+        name = self.name or self.reference.name
+        return HEADER.format(name=name) + strip_solutions(self.reference.read_text(), name)
 
 
 def starter_files(labs: Path = LABS, dags: Path = DAGS) -> list[StarterFile]:
     """Every student file in labs/labN_*/ and the reference it comes from (same name in dags/)."""
     pairs = []
     for folder in sorted(labs.glob("lab[0-9]*_*")):
-        for reference in sorted(dags.glob(f"{folder.name.split('_')[0]}_*.py")):
+        lab = folder.name.split("_")[0]
+        for reference in sorted(dags.glob(f"{lab}_*.py")):
             pairs.append(StarterFile(reference, folder / reference.name))
+        for package in LAB_PACKAGES.get(lab, ()):  # helpers the student writes too (lab 3's common/)
+            for reference in sorted((dags / package).glob("*.py")):
+                pairs.append(StarterFile(reference, folder / package / reference.name, f"{package}/{reference.name}"))
     return pairs
 
 
@@ -130,6 +136,7 @@ def release(labs: Path = LABS, dags: Path = DAGS) -> list[Path]:
     changed = []
     for path, text in generated(labs, dags).items():
         if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             changed.append(path)
     return changed
@@ -171,7 +178,10 @@ def student_kit(target: Path, root: Path | None = None) -> Path:
         "gradebook-*",
     )
     shutil.copytree(root, target, ignore=ignore, dirs_exist_ok=False)
-    for reference in sorted((target / "dags").glob("lab[0-9]*_*.py")):
-        reference.write_text(HEADER.format(name=reference.name) + strip_solutions(reference.read_text(), reference.name))
+    for reference in sorted((target / "dags").rglob("*.py")):
+        source = reference.read_text()
+        if re.search(r"^\s*# BEGIN SOLUTION", source, flags=re.M) or reference.name.startswith("lab"):
+            name = reference.relative_to(target / "dags").as_posix()
+            reference.write_text(HEADER.format(name=name) + strip_solutions(source, name))
     (target / MARKER).write_text("student\n")
     return target

@@ -2,8 +2,13 @@
 
     student    labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py   (the default)
     reference  dags/lab1_dedupe_upsert.py
-    <file>     one .py file standing in for the lab's file (a known-wrong variant)
+    <file>     one .py file standing in for the lab's only file
     <folder>   a submission: a folder holding labs/lab1_*/… or lab1_*/… or the files themselves
+
+A lab's files are its DAG files (`dags/labN_*.py`) and, for some labs, a package of
+helpers the student also writes (lab 3's `common/`: alerts and Sheets clients). The
+student's lab folder mirrors `dags/`, so `from common.alerts import ...` finds the
+student's own package when their files are graded.
 """
 from __future__ import annotations
 
@@ -73,9 +78,22 @@ def _lab_folder_name(lab: str) -> str:
     return matches[0].name
 
 
+# Packages in dags/ whose modules a lab's student writes (the rest of dags/ is reference only).
+LAB_PACKAGES: dict[str, tuple[str, ...]] = {"lab3": ("common",)}
+
+
 def lab_filenames(lab: str) -> list[str]:
-    """The lab's Python files: the reference DAG files named labN_*.py."""
-    return [path.name for path in sorted(DAGS.glob(f"{lab}_*.py"))]
+    """The lab's files: its DAG files named labN_*.py, then its packages (folder names)."""
+    return [path.name for path in sorted(DAGS.glob(f"{lab}_*.py"))] + list(LAB_PACKAGES.get(lab, ()))
+
+
+def package_files(lab: str) -> list[str]:
+    """The modules of the lab's packages, relative to dags/ (`common/alerts.py`, ...)."""
+    return [
+        path.relative_to(DAGS).as_posix()
+        for package in LAB_PACKAGES.get(lab, ())
+        for path in sorted((DAGS / package).glob("*.py"))
+    ]
 
 
 def known_labs() -> list[str]:

@@ -35,10 +35,19 @@ class Variant:
     why: str
     must_fail: list[str]
     edits: list[tuple[str, str]]
-    file: str = ""  # which lab file the edits apply to (default: the lab's only file)
+    file: str = ""  # which lab file the edits apply to, relative to dags/ (default: the lab's first file)
 
     def build(self, folder: Path) -> Path:
+        """A submission folder: the reference's lab files, with this variant's edits to one."""
         filename = self.file or lab_filenames(self.lab)[0]
+        submission = folder / self.name
+        for name in lab_filenames(self.lab):
+            source_path = DAGS / name
+            if source_path.is_dir():
+                shutil.copytree(source_path, submission / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                submission.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source_path, submission / name)
         source = (DAGS / filename).read_text()
         for old, new in self.edits:
             count = source.count(old)
@@ -48,10 +57,8 @@ class Variant:
                     f"(must be exactly once); update tests/{self.lab}/wrong/{self.name}.py:\n{old}"
                 )
             source = source.replace(old, new)
-        target = folder / self.name / filename
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(source)
-        return target
+        (submission / filename).write_text(source)
+        return submission
 
 
 def load_variants(lab: str) -> list[Variant]:
@@ -135,7 +142,7 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
         for variant in variants:
             selection = ["-k", " or ".join(variant.must_fail)]
             jobs[variant.name] = (
-                lambda v=variant, s=selection: _check_variant(v, run(v.name, Target("file", builds[v.name]), s))
+                lambda v=variant, s=selection: _check_variant(v, run(v.name, Target("submission", builds[v.name]), s))
             )
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {name: pool.submit(job) for name, job in jobs.items()}
