@@ -5,7 +5,6 @@ Code that needs the reference (verify, the lessons' demo of the reference) asks 
 """
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -21,11 +20,16 @@ def is_student_edition(root: Path = ROOT) -> bool:
 
 
 def lesson_module(lab: str, filename: str) -> tuple[ModuleType, Path]:
-    """The module a lesson demonstrates: the reference, or in a student edition your own file."""
-    path = lab_dir(lab) / filename if is_student_edition() else DAGS / filename
-    spec = importlib.util.spec_from_file_location(Path(filename).stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # @dataclass and friends look the module up while it runs
-    spec.loader.exec_module(module)
-    return module, path
+    """The module a lesson demonstrates: the reference, or in a student edition your own file.
+
+    `filename` may name a module of the lab's package (`common/alerts.py`); it is imported
+    as `common.alerts` from the same folder the DAG files import it from.
+    """
+    from labkit.grading.loader import load_module
+
+    folder = lab_dir(lab) if is_student_edition() else DAGS
+    path = folder / filename
+    parts = Path(filename).with_suffix("").parts
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))  # as Airflow does: DAG files import `common.…` from here
+    return load_module(path, ".".join(parts), folder if len(parts) > 1 else None), path

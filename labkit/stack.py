@@ -19,18 +19,21 @@ from pathlib import Path
 from typing import Any
 
 from labkit.paths import DAGS
-from labkit.services import airflow, http_api, postgres, s3
+from labkit.services import airflow, gsheets, http_api, postgres, s3, slack
 
 # What each lab talks to. Airflow is in every lab: its home is prepared, never a server.
 LAB_SERVICES: dict[str, tuple[str, ...]] = {
     "lab1": ("postgres", "weather_api", "airflow"),
     "lab2": ("postgres", "airflow"),
-    "lab3": ("postgres", "s3", "airflow"),
+    "lab3": ("postgres", "s3", "slack", "sheets", "airflow"),
     "lab4": ("postgres", "airflow"),
     "lab5": ("postgres", "airflow"),
     "lab6": ("postgres", "s3", "airflow"),
 }
 ALL_SERVICES = ("postgres", "s3", "weather_api", "airflow")
+# Fakes a notebook inspects (received Slack posts, sheet contents) live in the kernel that
+# uses them: `make lab` never starts them for its kernels, `ensure` starts them in each.
+IN_PROCESS = ("slack", "sheets")
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Stack:
     postgres: postgres.PostgresServer | None = None
     s3: s3.S3Server | None = None
     weather_api: http_api.WeatherAPI | None = None
+    slack: slack.SlackWebhook | None = None
+    sheets: gsheets.GoogleSheets | None = None
     airflow_home: airflow.AirflowHome | None = None
     _owned: list[Any] = field(default_factory=list, repr=False)
 
@@ -74,6 +79,10 @@ class Stack:
             rows.append(("S3 (moto)", self.env["LABKIT_S3_ENDPOINT"]))
         if "LABKIT_WEATHER_API_URL" in self.env:
             rows.append(("Weather API", self.env["LABKIT_WEATHER_API_URL"]))
+        if self.slack:
+            rows.append(("Slack webhook (fake)", f"{self.slack.url}, connection slack_alerts"))
+        if self.sheets:
+            rows.append(("Google Sheets (fake)", f"{self.sheets.url}, connection google_sheets"))
         if self.airflow_home:
             rows.append(("Airflow home", str(self.airflow_home.path)))
         return rows
@@ -121,6 +130,17 @@ def start(
             stack.weather_api = http_api.start(advance_daily=True)
             stack._owned.append(stack.weather_api)
             stack.env.update(stack.weather_api.env())
+        if "slack" in wanted and not _real("AIRFLOW_CONN_SLACK_ALERTS", "LABKIT_SLACK_URL"):
+            stack.slack = slack.SlackWebhook().start()
+            stack._owned.append(stack.slack)
+            stack.env.update(stack.slack.env())
+        if "sheets" in wanted and not _real("AIRFLOW_CONN_GOOGLE_SHEETS", "LABKIT_SHEETS_URL"):
+            from labkit.data import budget
+
+            stack.sheets = gsheets.GoogleSheets().start()
+            stack._owned.append(stack.sheets)
+            budget.seed(stack.sheets)
+            stack.env.update(stack.sheets.env())
         if "airflow" in wanted:
             stack.airflow_home = airflow.prepare(airflow_name, dags if dags is not None else default_dags(lab), fresh=False)
             stack.env.update(stack.airflow_home.env())
@@ -135,10 +155,18 @@ def start(
     return stack
 
 
+def _real(connection: str, fake_marker: str) -> bool:
+    """True when the user defined this connection themselves (real Slack, real Google)."""
+    return bool(os.environ.get(connection)) and not os.environ.get(fake_marker)
+
+
 def default_dags(lab: str | None) -> list[Path]:
     """The reference DAGs a lesson demonstrates (all of them when no lab is named)."""
+    from labkit.grading.targets import LAB_PACKAGES
+
     pattern = f"{lab}_*.py" if lab else "lab[0-9]*_*.py"
-    return sorted(DAGS.glob(pattern))
+    packages = LAB_PACKAGES.get(lab, ()) if lab else sorted({p for ps in LAB_PACKAGES.values() for p in ps})
+    return sorted(DAGS.glob(pattern)) + [DAGS / package for package in packages]
 
 
 def attach() -> Stack | None:
@@ -166,7 +194,7 @@ def ensure(lab: str | None = None, **kwargs: Any) -> Stack:
     kwargs.setdefault("airflow_name", f"notebooks-{lab}" if lab else "notebooks")
     stack = attach()
     if stack is not None:
-        have = set(os.environ.get("LABKIT_STACK_SERVICES", "").split(",")) - {"airflow"}
+        have = set(os.environ.get("LABKIT_STACK_SERVICES", "").split(",")) - {"airflow", *IN_PROCESS}
         missing = [name for name in wanted if name not in have]
         if not missing:
             return stack
@@ -179,7 +207,7 @@ def ensure(lab: str | None = None, **kwargs: Any) -> Stack:
         os.environ.update(stack.env)
         stack._owned.extend(extra._owned)
         extra._owned = []
-        for name in ("postgres", "s3", "weather_api", "airflow_home"):
+        for name in ("postgres", "s3", "weather_api", "slack", "sheets", "airflow_home"):
             if getattr(extra, name) is not None:
                 setattr(stack, name, getattr(extra, name))
         return stack

@@ -21,7 +21,7 @@ import pytest
 
 from labkit.grading.loader import LabLoadError, describe_exception, load_module
 from labkit.grading.targets import Target
-from labkit.services import airflow, http_api, postgres
+from labkit.services import airflow, gsheets, http_api, postgres, s3, slack
 
 # Seconds a lab file may take to import (a loop at module level); batch grading sets less.
 IMPORT_TIME_LIMIT = int(os.environ.get("LABKIT_IMPORT_TIME_LIMIT", "60"))
@@ -72,13 +72,19 @@ def load_lab(labkit_target: Target, airflow_home: airflow.AirflowHome) -> Callab
     def load(lab: str, filename: str) -> ModuleType:
         path = labkit_target.lab_file(lab, filename)
         if path not in cache:
-            link = airflow_home.dags_folder / filename
-            if not link.exists():
-                airflow_home.dags_folder.mkdir(parents=True, exist_ok=True)
-                link.symlink_to(path.resolve())
+            # The DAGs folder holds all of the lab's files, as the runner prepares it
+            # (dag.test() parses the whole folder; a file linked later may go unseen).
+            airflow_home.dags_folder.mkdir(parents=True, exist_ok=True)
+            for source in labkit_target.lab_files(lab):
+                link = airflow_home.dags_folder / source.name
+                if not link.exists() and not link.is_symlink() and source.exists():
+                    link.symlink_to(source.resolve(), target_is_directory=source.is_dir())
+            # `common/alerts.py` is module `common.alerts` of the package `common`.
+            parts = Path(filename).with_suffix("").parts
+            package_root = path.parents[len(parts) - 1] if len(parts) > 1 else None
             try:
                 with _time_limit(IMPORT_TIME_LIMIT, path):
-                    cache[path] = load_module(path, Path(filename).stem)
+                    cache[path] = load_module(path, ".".join(parts), package_root)
             except LabLoadError as err:
                 cache[path] = err
         loaded = cache[path]
@@ -220,6 +226,58 @@ def weather_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[http_api.WeatherAPI
         api.stop()
 
 
+# -- S3, Slack and Google Sheets fakes: servers per session, state fresh per test ------------
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[s3.S3Server]:
+    server = s3.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws_s3(s3_server: s3.S3Server, monkeypatch: pytest.MonkeyPatch) -> s3.S3Server:
+    """moto with no buckets and no objects, reachable as the Airflow connection `aws_default`."""
+    s3_server.reset()
+    for key, value in s3_server.env().items():
+        monkeypatch.setenv(key, value)
+    return s3_server
+
+
+@pytest.fixture
+def slack_webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[slack.SlackWebhook]:
+    """A Slack incoming webhook of this test's own, as the Airflow connection `slack_alerts`."""
+    receiver = slack.SlackWebhook().start()
+    for key, value in receiver.env().items():
+        monkeypatch.setenv(key, value)
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def sheets_server() -> Iterator[gsheets.GoogleSheets]:
+    server = gsheets.GoogleSheets().start()  # one RSA key per session: generating it costs ~50 ms
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def google_sheets(sheets_server: gsheets.GoogleSheets, monkeypatch: pytest.MonkeyPatch) -> gsheets.GoogleSheets:
+    """Google Sheets holding only the course spreadsheets, as the Airflow connection `google_sheets`."""
+    from labkit.data import budget
+
+    sheets_server.reset()
+    budget.seed(sheets_server)
+    for key, value in sheets_server.env().items():
+        monkeypatch.setenv(key, value)
+    return sheets_server
+
+
 # -- running a DAG with dag.test() ----------------------------------------------------------
 @dataclass
 class DagRunResult:
@@ -227,6 +285,7 @@ class DagRunResult:
     state: str
     task_states: dict[str, str | None]
     errors: dict[str, str]
+    run_id: str = ""
 
     @property
     def succeeded(self) -> bool:
@@ -266,8 +325,10 @@ def dags_in_file(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
     return dict(bag.dags), {Path(k).name: v for k, v in bag.import_errors.items()}
 
 
-def run_dag(dag, *, run_conf: dict | None = None, logical_date=None) -> DagRunResult:
+def run_dag(dag, *, run_conf: dict | None = None, logical_date=None, keep_retries: bool = False) -> DagRunResult:
     """dag.test() with retries off (a retry would wait out retry_delay), summarised.
+
+    `keep_retries=True` leaves them on, for a DAG whose retry_delay is zero.
 
     Each task gets one more failure callback for this run, recording the exception with
     the line of the student's file it came from (dag.test() writes no task log files).
@@ -278,15 +339,22 @@ def run_dag(dag, *, run_conf: dict | None = None, logical_date=None) -> DagRunRe
         error = context.get("exception")
         errors[context["ti"].task_id] = describe_exception(error) if error else "failed"
 
+    saved = {task: (task.retries, task.on_failure_callback) for task in dag.tasks}
     for task in dag.tasks:
-        task.retries = 0
+        if not keep_retries:
+            task.retries = 0
         callbacks = task.on_failure_callback
         callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks] if callbacks else []
-        if record not in callbacks:
-            task.on_failure_callback = [*[c for c in callbacks if getattr(c, "__name__", "") != "record"], record]
-    run = dag.test(run_conf=run_conf, logical_date=logical_date)
+        task.on_failure_callback = [*callbacks, record]
+    try:
+        run = dag.test(run_conf=run_conf, logical_date=logical_date)
+    finally:  # the DAG object may be shared (a session fixture): leave it as it was
+        for task, (retries, callbacks) in saved.items():
+            task.retries, task.on_failure_callback = retries, callbacks
     states = _task_states(dag.dag_id, run.run_id)
-    return DagRunResult(dag.dag_id, str(run.state), states, {k: v for k, v in errors.items() if states.get(k) == "failed"})
+    return DagRunResult(
+        dag.dag_id, str(run.state), states, {k: v for k, v in errors.items() if states.get(k) == "failed"}, run.run_id
+    )
 
 
 def _task_states(dag_id: str, run_id: str) -> dict[str, str | None]:

@@ -178,3 +178,33 @@ def test_load_sessions_gives_the_courses_mau(conn, session_rows):
     assert sql_first_last == first_last_channel(*session_rows)
     assert load_sessions(conn, sessions=5_000) == (5_000, 5_000)  # re-load replaces
     assert _query(conn, "SELECT COUNT(*) FROM session_timestamp") == [(5_000,)]
+
+
+# -- lab 3's spreadsheet ----------------------------------------------------------------------
+def test_the_budget_sheet_reads_as_people_typed_it_and_cleans_exactly():
+    from decimal import Decimal
+
+    from labkit.data import budget
+
+    rows = budget.sheet_rows()
+    assert tuple(rows[0]) == budget.HEADER and len(rows) == 49  # 12 months × 4 channels
+    cells = {cell for row in rows[1:] for cell in row[2:]}
+    assert any("," in c and c.startswith("$") for c in cells) and any(c.endswith("%") for c in cells)
+    assert any(not c.startswith("$") and not c.endswith("%") for c in cells)  # a forgotten $
+    expected = budget.expected_rows()
+    assert len({(month, channel) for month, channel, *_ in expected}) == 48
+    first = dict(zip(budget.HEADER, expected[0]))
+    assert first["budget"] == Decimal("2000") and first["conversion_rate"] == Decimal("0.0532")
+
+
+def test_seeding_a_fake_sheets_gives_both_course_spreadsheets():
+    from labkit.data import budget
+    from labkit.services.gsheets import GoogleSheets
+
+    sheets = GoogleSheets().start()
+    try:
+        budget.seed(sheets)
+        assert sheets.values(budget.SPREADSHEET, budget.TAB) == budget.sheet_rows()
+        assert sheets.tabs(budget.NPS_DASHBOARD) == [budget.NPS_TAB]
+    finally:
+        sheets.stop()

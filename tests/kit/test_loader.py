@@ -120,3 +120,40 @@ def test_describe_exception_points_at_the_students_line(write):
         f"  at {path} line 4, in to_rows",
         '      rows.append(entry["temp"]["day"])',
     ]
+
+
+def test_a_package_module_loads_under_its_dotted_name_and_is_shared(tmp_path, monkeypatch):
+    """common/alerts.py loads as common.alerts; a DAG file importing it gets the same object."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for root in ("mine", "theirs"):
+        (tmp_path / root / "pkgx").mkdir(parents=True)
+        (tmp_path / root / "pkgx" / "__init__.py").write_text("")
+        (tmp_path / root / "pkgx" / "alerts.py").write_text(f"WHO = {root!r}\n")
+    (tmp_path / "mine" / "dag_file.py").write_text("from pkgx.alerts import WHO\n")
+    try:
+        theirs = load_module(tmp_path / "theirs" / "pkgx" / "alerts.py", "pkgx.alerts", tmp_path / "theirs")
+        assert theirs.WHO == "theirs"
+        # Another target's package replaces the first one, and the DAG file sees it.
+        mine = load_module(tmp_path / "mine" / "pkgx" / "alerts.py", "pkgx.alerts", tmp_path / "mine")
+        assert mine.WHO == "mine"
+        dag_file = load_module(tmp_path / "mine" / "dag_file.py", "dag_file_pkgx")
+        assert dag_file.WHO == "mine" and sys.modules["pkgx.alerts"] is mine
+        assert load_module(tmp_path / "mine" / "pkgx" / "alerts.py", "pkgx.alerts", tmp_path / "mine") is mine
+    finally:
+        for name in ("pkgx", "pkgx.alerts", "dag_file_pkgx"):
+            sys.modules.pop(name, None)
+
+
+def test_a_package_module_that_fails_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    (tmp_path / "pkgy").mkdir()
+    (tmp_path / "pkgy" / "__init__.py").write_text("")
+    (tmp_path / "pkgy" / "alerts.py").write_text("x = 1\nraise RuntimeError('no webhook configured')\n")
+    try:
+        with pytest.raises(LabLoadError, match="fails while being imported") as err:
+            load_module(tmp_path / "pkgy" / "alerts.py", "pkgy.alerts", tmp_path)
+        assert "no webhook configured" in str(err.value)
+    finally:
+        for name in ("pkgy", "pkgy.alerts"):
+            sys.modules.pop(name, None)
+

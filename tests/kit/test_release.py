@@ -219,9 +219,21 @@ def test_the_student_kit_refuses_an_existing_folder(tmp_path):
         student_kit(tmp_path / "kit")
 
 
+def test_a_lab_package_becomes_starters_beside_the_lab_files(kit):
+    """lab 3's dags/common/ → labs/lab3_*/common/ in the repo, and stubs in the kit's dags/common/."""
+    starter = LABS / "lab3_slack_gsheet" / "common" / "alerts.py"
+    assert starter.read_text().startswith(HEADER.format(name="common/alerts.py"))
+    assert "raise NotImplementedError(" in starter.read_text()
+    published = (kit / "dags" / "common" / "alerts.py").read_text()
+    assert published == starter.read_text()
+    assert "# BEGIN SOLUTION" not in published
+
+
 def test_no_file_of_the_student_kit_quotes_the_reference_solution(kit):
-    statements = solution_statements(REFERENCE.read_text())
-    assert len(statements) > 10
+    references = [path for path in sorted(DAGS.rglob("*.py")) if "# BEGIN SOLUTION" in path.read_text()]
+    assert REFERENCE in references and DAGS / "common" / "alerts.py" in references
+    statements = [s for path in references for s in solution_statements(path.read_text())]
+    assert len(statements) > 30
     leaks = sorted(
         str(path.relative_to(kit))
         for path in kit.rglob("*.py")

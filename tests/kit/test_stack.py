@@ -107,3 +107,37 @@ def test_stop_leaves_no_server_behind(chain):
     for report in (chain, chain["child"], chain["child"]["child"]):
         assert postgres_processes(f"pg-{report['pid']}-") == []
         assert not list(postgres.run_root().glob(f"pg-{report['pid']}-*"))
+
+
+def test_lab3_fakes_start_in_the_process_that_inspects_them(monkeypatch):
+    """Slack and Sheets fakes live where a notebook can read their state; their connections are exported."""
+    import json
+
+    from labkit import stack
+
+    for name in ("AIRFLOW_CONN_SLACK_ALERTS", "AIRFLOW_CONN_GOOGLE_SHEETS", "LABKIT_SLACK_URL", "LABKIT_SHEETS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert {"slack", "sheets"} <= set(stack.LAB_SERVICES["lab3"]) and not set(stack.IN_PROCESS) & set(stack.ALL_SERVICES)
+    services = stack.start(services=("slack", "sheets"), export=False)
+    try:
+        slack_conn = json.loads(services.env["AIRFLOW_CONN_SLACK_ALERTS"])
+        assert slack_conn["conn_type"] == "slackwebhook" and services.slack.token == slack_conn["password"]
+        sheets_conn = json.loads(services.env["AIRFLOW_CONN_GOOGLE_SHEETS"])
+        assert sheets_conn["extra"]["api_url"] == services.sheets.url
+        assert services.sheets.tabs("Marketing plan 2019") == ["channel_budget"]
+        assert services.slack.token not in services.describe()  # the table a notebook shows
+    finally:
+        services.stop()
+    assert not services.slack.healthy() and not services.sheets.healthy()
+
+
+def test_a_connection_the_user_defined_means_real_mode(monkeypatch):
+    from labkit import stack
+
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_ALERTS", '{"conn_type": "slackwebhook", "password": "T/B/real"}')
+    monkeypatch.delenv("LABKIT_SLACK_URL", raising=False)
+    services = stack.start(services=("slack",), export=False)
+    try:
+        assert services.slack is None and "AIRFLOW_CONN_SLACK_ALERTS" not in services.env
+    finally:
+        services.stop()

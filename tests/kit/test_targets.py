@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.grading.targets import Target, known_labs, lab_filenames
+from labkit.grading.targets import Target, known_labs, lab_filenames, package_files
 from labkit.paths import DAGS, LABS
 
 FILE = "lab1_dedupe_upsert.py"
@@ -80,3 +80,20 @@ def test_lab_files_and_known_labs_come_from_the_repository():
     assert "lab1" in known_labs()
     assert FILE in lab_filenames("lab1")
     assert Target("reference").lab_files("lab1") == [DAGS / name for name in lab_filenames("lab1")]
+
+
+def test_a_lab_package_is_part_of_the_lab_files():
+    """Lab 3's student writes common/ too: it is graded from the target, like the DAG files."""
+    assert lab_filenames("lab3")[-1] == "common"
+    assert "common/alerts.py" in package_files("lab3")
+    assert Target("reference").lab_file("lab3", "common/alerts.py") == DAGS / "common" / "alerts.py"
+    student = Target("student").lab_file("lab3", "common/alerts.py")
+    assert student.relative_to(LABS).parts[1:] == ("common", "alerts.py")
+
+
+def test_a_submission_holds_the_lab_package_beside_its_dag_files(tmp_path):
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "alerts.py").write_text("")
+    assert Target("submission", tmp_path).lab_file("lab3", "common") == tmp_path / "common"
+    assert Target("submission", tmp_path).lab_file("lab3", "common/alerts.py") == tmp_path / "common" / "alerts.py"
+

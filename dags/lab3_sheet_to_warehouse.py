@@ -1,0 +1,212 @@
+"""Lab 3 — a Google Sheet → S3 → the warehouse, validated and replaced atomically (구글 시트 → Redshift).
+
+The marketing team keeps its channel budget in a spreadsheet. Every morning:
+
+1. **extract**: read the tab with gspread (the service account's key comes from the masked
+   connection `google_sheets`, in memory only); check the header; clean `$12,000`,
+   `11,873.50` and `5.32%` into numbers; refuse the whole sheet — naming row and column —
+   if any cell is not what the column needs; write the clean rows as CSV to S3;
+2. **load**: read that CSV back from S3 and `COPY … FROM STDIN` it into
+   `public.channel_budget`, replacing the old rows in one transaction.
+
+S3 keeps every day's CSV, so yesterday's load can be replayed and audited. A bad sheet
+fails in extract, before anything is written; a load that fails leaves the table as it was.
+
+What this version fixes in the course's Gsheet_to_Redshift: the key is never written to a
+file; `$`, `,` and `%` are always cleaned and every value is validated (the course trusted
+the sheet and let Redshift reject it halfway); the load replaces the table atomically
+instead of `DELETE` in one statement and `COPY` in another; failures alert Slack. On
+PostgreSQL, Redshift's `COPY … FROM 's3://…' IGNOREHEADER 1` becomes `COPY … FROM STDIN`
+fed with the S3 object.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from contextlib import closing
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+import pendulum
+import psycopg2
+from psycopg2 import sql
+
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+from airflow.sdk import dag, get_current_context, task
+from common.alerts import task_failure_alert, task_retry_alert
+from common.sheets import sheets_client
+
+SPREADSHEET = "Marketing plan 2019"
+TAB = "channel_budget"
+COLUMNS = ("month", "channel", "budget", "spend", "conversion_rate")
+SCHEMA, TABLE = "public", "channel_budget"
+BUCKET = "labkit-lab3"
+WAREHOUSE_CONN_ID = "warehouse"
+
+CREATE_TABLE = sql.SQL(
+    """CREATE TABLE IF NOT EXISTS {table} (
+        month date NOT NULL,
+        channel text NOT NULL,
+        budget numeric(12, 2) NOT NULL,
+        spend numeric(12, 2) NOT NULL,
+        conversion_rate numeric(7, 5) NOT NULL,
+        PRIMARY KEY (month, channel)
+    )"""
+)
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class SheetFormatError(ValueError):
+    """The sheet is not what the table expects. The message names the row and column to fix."""
+
+
+# ---- Cleaning and validating what people typed ---------------------------------------------
+def clean_number(cell: str) -> Decimal:
+    """`$12,000` → 12000, `11,873.50` → 11873.50, `5.32%` → 0.0532; anything else raises ValueError.
+
+    Decimal, not float: money and rates must arrive in the table exactly as typed.
+    """
+    # BEGIN SOLUTION: strip spaces, drop "$" and ",", a trailing "%" divides by 100; return a Decimal; raise ValueError for empty or non-numeric text
+    text = cell.strip().replace("$", "").replace(",", "")
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1].strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{cell!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{cell!r} is not a number")
+    return value / 100 if percent else value
+    # END SOLUTION
+
+
+def clean_row(row: list[str], row_number: int) -> tuple[date, str, Decimal, Decimal, Decimal]:
+    """One sheet row as typed values. `row_number` is the row as Sheets shows it (header = 1)."""
+    # BEGIN SOLUTION: month "YYYY-MM" → date(YYYY, MM, 1); channel non-empty text; budget, spend, conversion_rate via clean_number; any problem raises SheetFormatError naming f"row {row_number}", the column name and the bad value
+    cells = list(row) + [""] * (len(COLUMNS) - len(row))
+    if len(row) > len(COLUMNS) and any(c.strip() for c in row[len(COLUMNS):]):
+        raise SheetFormatError(f"row {row_number}: {len(row)} cells, but the table has {len(COLUMNS)} columns")
+    month, channel, *numbers = (c.strip() for c in cells[: len(COLUMNS)])
+    if not _MONTH.match(month):
+        raise SheetFormatError(f"row {row_number}, column month: {month!r} is not a month like 2019-01")
+    if not channel:
+        raise SheetFormatError(f"row {row_number}, column channel: empty")
+    values = []
+    for column, cell in zip(COLUMNS[2:], numbers):
+        try:
+            values.append(clean_number(cell))
+        except ValueError:
+            raise SheetFormatError(f"row {row_number}, column {column}: {cell!r} is not a number") from None
+    year, mon = month.split("-")
+    return (date(int(year), int(mon), 1), channel, *values)
+    # END SOLUTION
+
+
+def validate(rows: list[list[str]]) -> list[tuple]:
+    """Header check, then every row cleaned; the first problem stops everything."""
+    if not rows:
+        raise SheetFormatError(f"tab {TAB!r} is empty: expected a header row {', '.join(COLUMNS)}")
+    header = [cell.strip().lower() for cell in rows[0]]
+    # BEGIN SOLUTION: the header must be exactly COLUMNS (raise SheetFormatError naming the expected and the found columns); then clean_row for every non-empty row, numbered as Sheets shows them (data starts at row 2)
+    if tuple(header) != COLUMNS:
+        raise SheetFormatError(
+            f"row 1 (the header) is {', '.join(header) or 'empty'}; expected {', '.join(COLUMNS)}. "
+            "Was a column renamed, moved or inserted?"
+        )
+    return [clean_row(row, number) for number, row in enumerate(rows[1:], start=2) if any(c.strip() for c in row)]
+    # END SOLUTION
+
+
+def to_csv(records: list[tuple]) -> str:
+    """Clean rows as CSV with a header: what goes to S3 and then to COPY."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(records)
+    return out.getvalue()
+
+
+# ---- Loading -------------------------------------------------------------------------------
+def replace_table(conn, csv_text: str) -> int:
+    """Replace every row of public.channel_budget with the CSV, atomically. Returns the row count.
+
+    Readers see the old rows until COMMIT and the new ones after; on any error they keep
+    seeing the old rows.
+    """
+    table = sql.Identifier(SCHEMA, TABLE)
+    # BEGIN SOLUTION: in ONE transaction (with conn:): CREATE_TABLE, DELETE every row (not TRUNCATE, which blocks readers), COPY (COLUMNS) FROM STDIN WITH (FORMAT csv, HEADER true), then return the count
+    copy = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+    )
+    with conn, conn.cursor() as cur:
+        cur.execute(CREATE_TABLE.format(table=table))
+        # DELETE, not TRUNCATE: TRUNCATE would lock out readers until we commit.
+        cur.execute(sql.SQL("DELETE FROM {}").format(table))
+        cur.copy_expert(copy.as_string(cur), io.StringIO(csv_text))
+        cur.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(table))
+        return cur.fetchone()[0]
+    # END SOLUTION
+
+
+def s3_key(logical_date) -> str:
+    """One object per day: `gsheet/channel_budget/2019-12-01.csv` (replaying a day overwrites it)."""
+    return f"gsheet/{TAB}/{logical_date:%Y-%m-%d}.csv"
+
+
+def warehouse_connection():
+    """A psycopg2 connection from the Airflow connection `warehouse` (see lab 1 for why psycopg2)."""
+    conn = PostgresHook.get_connection(WAREHOUSE_CONN_ID)
+    return psycopg2.connect(
+        host=conn.host, port=conn.port or 5432, user=conn.login, password=conn.password, dbname=conn.schema, connect_timeout=10
+    )
+
+
+# ---- The DAG --------------------------------------------------------------------------------
+@dag(
+    dag_id="lab3_sheet_to_warehouse",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    schedule="0 7 * * *",
+    catchup=False,
+    default_args={
+        "retries": 1,
+        "retry_delay": timedelta(minutes=3),
+        # BEGIN SOLUTION
+        "on_failure_callback": task_failure_alert,
+        "on_retry_callback": task_retry_alert,
+        # END SOLUTION
+        # BEGIN STARTER
+        # # TODO: alert Slack when any task fails, and when it is retried (common.alerts)
+        # END STARTER
+    },
+    tags=["lab3", "course"],
+    doc_md=__doc__,
+)
+def lab3_sheet_to_warehouse():
+    @task
+    def extract() -> str:
+        """Sheet → validated CSV in S3. Returns the object key."""
+        worksheet = sheets_client().open(SPREADSHEET).worksheet(TAB)
+        records = validate(worksheet.get_all_values())
+        context = get_current_context()
+        # A manual run without a logical date keys its file by when it ran.
+        key = s3_key(context.get("logical_date") or context["dag_run"].run_after)
+        s3 = S3Hook(aws_conn_id="aws_default")
+        if not s3.check_for_bucket(BUCKET):
+            s3.create_bucket(BUCKET)
+        s3.load_string(to_csv(records), key=key, bucket_name=BUCKET, replace=True)
+        return key
+
+    @task
+    def load(key: str) -> int:
+        """S3 CSV → the table, replacing it in one transaction."""
+        csv_text = S3Hook(aws_conn_id="aws_default").read_key(key, bucket_name=BUCKET)
+        with closing(warehouse_connection()) as conn:
+            return replace_table(conn, csv_text)
+
+    load(extract())
+
+
+lab3_sheet_to_warehouse()

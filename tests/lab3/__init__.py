@@ -1,0 +1,1 @@
+"""Lab 3 graded tests: Slack alerts, Google Sheets ↔ warehouse."""
