@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import gspread
+import requests
+from google.auth.transport.requests import AuthorizedSession, Request
 from gspread.http_client import HTTPClient
 
 from airflow.sdk import BaseHook
 
 CONN_ID = "google_sheets"
-GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 REQUIRED_KEYS = ("type", "client_email", "private_key", "token_uri")
 TIMEOUT_SECONDS = 30  # a Sheets call that takes longer is stuck, not slow
 
@@ -63,21 +65,43 @@ def service_account_info(raw: Any, conn_id: str = CONN_ID) -> dict[str, Any]:
     # END SOLUTION
 
 
-def redirected(api_url: str) -> type[HTTPClient]:
-    """A gspread HTTP client that sends Google API calls to `api_url` instead.
+def _local(url: str, base: str) -> str:
+    """https://<anything>.googleapis.com/path → <base>/path; other URLs unchanged."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname and parts.hostname.endswith(".googleapis.com"):
+        return base + parts.path + (f"?{parts.query}" if parts.query else "")
+    return url
 
-    gspread builds every URL from constants it imports by name into several modules, so
-    patching them is fragile; rewriting at the one place requests leave is not.
+
+class _LocalSession(requests.Session):
+    """A requests session that sends Google API calls to a local fake."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__()
+        self.base = base
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        return super().request(method, _local(url, self.base), *args, **kwargs)
+
+
+def redirected(api_url: str) -> type[HTTPClient]:
+    """A gspread HTTP client whose every call — gspread's, and google-auth's own (the token,
+    the IAM "allowed locations" lookup) — goes to `api_url` instead of googleapis.com.
+
+    gspread builds URLs from constants it imports by name into several modules, so
+    patching them is fragile; rewriting where requests leave is not.
     """
     base = api_url.rstrip("/")
 
     class RedirectedHTTPClient(HTTPClient):
+        def __init__(self, auth: Any, session: Any = None) -> None:
+            # google-auth makes requests of its own through `auth_request`: send those here too.
+            session = session or AuthorizedSession(auth, auth_request=Request(_LocalSession(base)))
+            super().__init__(auth, session)
+            self.auth = auth  # HTTPClient only keeps it when it builds the session itself
+
         def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any):
-            for host in GOOGLE_HOSTS:
-                if endpoint.startswith(host):
-                    endpoint = base + endpoint[len(host):]
-                    break
-            return super().request(method, endpoint, *args, **kwargs)
+            return super().request(method, _local(endpoint, base), *args, **kwargs)
 
     return RedirectedHTTPClient
 

@@ -240,6 +240,11 @@ class GoogleSheets:
             return 200, {"status": "ok"}
         if raw_path == "/token" and method == "POST":
             return self._token(parse_qs(body.decode("utf-8", "replace")))
+        if raw_path.startswith("/v1/projects/-/serviceAccounts/") and raw_path.endswith("/allowedLocations"):
+            # google-auth ≥ 2.4x asks IAM Credentials where the account may be used
+            # ("Regional Access Boundary") after each token; unrestricted, like most accounts.
+            self._authenticate(auth)
+            return 200, {"locations": [], "encodedLocations": "0x0"}
         if not raw_path.startswith(("/v4/spreadsheets/", "/drive/v3/files")):
             raise ApiError(404)
         self._authenticate(auth)

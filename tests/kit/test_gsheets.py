@@ -372,3 +372,17 @@ def test_stop_frees_the_port_and_reset_forgets_everything():
     assert not other.healthy()
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/healthz", timeout=2)
+
+
+def test_google_auths_own_calls_are_redirected_too():
+    """google-auth asks iamcredentials.googleapis.com for 'allowed locations' after each token: local mode answers it."""
+    from common.sheets import _local, _LocalSession
+
+    assert _local("https://iamcredentials.googleapis.com/v1/projects/-/x?a=1", "http://h:1") == "http://h:1/v1/projects/-/x?a=1"
+    assert _local("http://127.0.0.1:9/token", "http://h:1") == "http://127.0.0.1:9/token"
+    fake = GoogleSheets().start()
+    try:
+        client = client_from_info(fake.service_account_info(), fake.url)
+        assert isinstance(client.http_client.session._auth_request.session, _LocalSession)
+    finally:
+        fake.stop()
