@@ -40,7 +40,7 @@ IN_PROCESS = ("slack", "sheets")
 class Stack:
     """Running services and the environment that reaches them."""
 
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # holds passwords and keys
     postgres: postgres.PostgresServer | None = None
     s3: s3.S3Server | None = None
     weather_api: http_api.WeatherAPI | None = None
