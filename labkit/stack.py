@@ -19,21 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from labkit.paths import DAGS
-from labkit.services import airflow, gsheets, http_api, postgres, s3, slack
+from labkit.services import airflow, airflow_server, gsheets, http_api, postgres, s3, slack
 
-# What each lab talks to. Airflow is in every lab: its home is prepared, never a server.
+# What each lab talks to. Airflow is in every lab: a prepared home for `dag.test()`, or
+# (lab 4) a live Airflow with its REST API, scheduler and the rest.
 LAB_SERVICES: dict[str, tuple[str, ...]] = {
     "lab1": ("postgres", "weather_api", "airflow"),
     "lab2": ("postgres", "airflow"),
     "lab3": ("postgres", "s3", "slack", "sheets", "airflow"),
-    "lab4": ("postgres", "airflow"),
+    "lab4": ("slack", "airflow_server"),
     "lab5": ("postgres", "airflow"),
     "lab6": ("postgres", "s3", "airflow"),
 }
 ALL_SERVICES = ("postgres", "s3", "weather_api", "airflow")
 # Fakes a notebook inspects (received Slack posts, sheet contents) live in the kernel that
 # uses them: `make lab` never starts them for its kernels, `ensure` starts them in each.
-IN_PROCESS = ("slack", "sheets")
+# So does a live Airflow (~0.9 GB): only the lesson that needs it pays for it.
+IN_PROCESS = ("slack", "sheets", "airflow_server")
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Stack:
     slack: slack.SlackWebhook | None = None
     sheets: gsheets.GoogleSheets | None = None
     airflow_home: airflow.AirflowHome | None = None
+    airflow_server: airflow_server.AirflowServer | None = None
     _owned: list[Any] = field(default_factory=list, repr=False)
 
     def stop(self) -> None:
@@ -83,6 +86,8 @@ class Stack:
             rows.append(("Slack webhook (fake)", f"{self.slack.url}, connection slack_alerts"))
         if self.sheets:
             rows.append(("Google Sheets (fake)", f"{self.sheets.url}, connection google_sheets"))
+        if self.airflow_server:
+            rows.append(("Airflow API (live)", f"{self.airflow_server.url}, users admin and monitor (passwords in the env)"))
         if self.airflow_home:
             rows.append(("Airflow home", str(self.airflow_home.path)))
         return rows
@@ -141,6 +146,11 @@ def start(
             stack._owned.append(stack.sheets)
             budget.seed(stack.sheets)
             stack.env.update(stack.sheets.env())
+        if "airflow_server" in wanted:
+            stack.airflow_server = airflow_server.start(f"{airflow_name}-live", dags if dags is not None else default_dags(lab))
+            stack._owned.append(stack.airflow_server)
+            stack.airflow_home = stack.airflow_server.home
+            stack.env.update({**stack.airflow_server.home.env(), **stack.airflow_server.settings, **stack.airflow_server.env()})
         if "airflow" in wanted:
             stack.airflow_home = airflow.prepare(airflow_name, dags if dags is not None else default_dags(lab), fresh=False)
             stack.env.update(stack.airflow_home.env())
@@ -207,7 +217,7 @@ def ensure(lab: str | None = None, **kwargs: Any) -> Stack:
         os.environ.update(stack.env)
         stack._owned.extend(extra._owned)
         extra._owned = []
-        for name in ("postgres", "s3", "weather_api", "slack", "sheets", "airflow_home"):
+        for name in ("postgres", "s3", "weather_api", "slack", "sheets", "airflow_home", "airflow_server"):
             if getattr(extra, name) is not None:
                 setattr(stack, name, getattr(extra, name))
         return stack

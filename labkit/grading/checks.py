@@ -14,8 +14,11 @@ fails with
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 MAX_LISTED = 8
@@ -127,3 +130,33 @@ def check_rows(
     if lines:
         head = lines[0] if not lines[0].startswith("changed") else "values differ"
         fail(f"{what} differs from what a correct load gives ({head})\n  " + "\n  ".join(lines), hint)
+
+
+@dataclass
+class Outcome:
+    """What a call ended with: its result or the exception it raised, and how long it took."""
+
+    result: Any = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+
+def finishes_within(seconds: float, call: Callable[[], Any], what: str, hint: str | None = None) -> Outcome:
+    """Run `call` in a daemon thread and wait at most `seconds`: a student's call that hangs
+    fails this test with a reason instead of hanging the whole grading run."""
+    outcome = Outcome()
+    started = time.monotonic()
+
+    def run() -> None:
+        try:
+            outcome.result = call()
+        except BaseException as error:  # reported to the test, not raised in the thread
+            outcome.error = error
+        outcome.seconds = time.monotonic() - started
+
+    thread = threading.Thread(target=run, daemon=True, name=f"labkit: {what}")
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        fail(f"{what} was still waiting after {seconds:g} s", hint)
+    return outcome

@@ -33,7 +33,9 @@ from labkit.grading.report import (
 )
 from labkit.grading.targets import Target, relative
 from labkit.paths import ROOT, TESTS
+from labkit.grading import servers
 from labkit.services import airflow, postgres
+from labkit.stack import services_for
 
 DEFAULT_TIME_LIMIT = 300  # seconds for a whole lab; a reference run takes ~20 s
 MAX_RESTARTS = 8  # after a crash, run the remaining tests again at most this often
@@ -126,6 +128,7 @@ def grade(
     home_name: str | None = None,
     hidden: bool = False,
     sandbox: Sandbox | None = None,
+    airflow_state: Path | None = None,
 ) -> Outcome:
     """Run lab `lab`'s graded suite against `target` and return (and print) the score."""
     target = target if isinstance(target, Target) else Target.parse(target)
@@ -144,10 +147,15 @@ def grade(
     progress = scratch / "progress.jsonl"
     json_path.unlink(missing_ok=True)
 
-    own_server = server is None
-    # Our own server starts while pytest imports; its address is known before it answers.
+    own_server = server is None and "postgres" in services_for(lab)
+    # Our own servers start while pytest imports; their addresses are known before they answer.
     pending = postgres.start_in_background() if own_server else None
-    server = server or (pending.server if pending else postgres.start())
+    if own_server:
+        server = pending.server if pending else postgres.start()
+    # A lab that talks to a live Airflow (lab 4's REST API) gets one for the whole run: the
+    # runner owns it, so a killed or restarted test process never leaves Airflow behind.
+    live_airflow = servers.start_in_background(lab) if airflow_state is None else None
+    airflow_env = live_airflow.env() if live_airflow else ({"LABKIT_AIRFLOW_SERVER": str(airflow_state)} if airflow_state else {})
     home = None
     started = time.monotonic()
     restarts, returncode, timed_out = 0, 0, False
@@ -156,8 +164,9 @@ def grade(
         home = airflow.prepare(name, target.lab_files(lab), base=scratch if sandbox else None)
         env = {
             **os.environ,
-            "LABKIT_PG_ADMIN_DSN": server.dsn("postgres"),
+            **({"LABKIT_PG_ADMIN_DSN": server.dsn("postgres")} if server else {}),
             **home.env(),
+            **airflow_env,
             "LABKIT_AIRFLOW_PREPARED": str(home.path),
             **({"LABKIT_PG_EPHEMERAL": "1"} if own_server or sandbox else {}),
             **(sandbox.env if sandbox else {}),
@@ -211,6 +220,8 @@ def grade(
                 pass
         if own_server:
             server.stop()
+        if live_airflow is not None:
+            live_airflow.stop()
     if show:
         print(render(result))
         public_only(lab, hidden)

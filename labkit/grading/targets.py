@@ -6,7 +6,8 @@
     <folder>   a submission: a folder holding labs/lab1_*/… or lab1_*/… or the files themselves
 
 A lab's files are its DAG files (`dags/labN_*.py`) and, for some labs, a package of
-helpers the student also writes (lab 3's `common/`: alerts and Sheets clients). The
+helpers the student also writes (lab 3's `common/`: alerts and Sheets clients; lab 4's
+`monitoring/`: a REST API client and a health monitor). The
 student's lab folder mirrors `dags/`, so `from common.alerts import ...` finds the
 student's own package when their files are graded.
 """
@@ -79,7 +80,7 @@ def _lab_folder_name(lab: str) -> str:
 
 
 # Packages in dags/ whose modules a lab's student writes (the rest of dags/ is reference only).
-LAB_PACKAGES: dict[str, tuple[str, ...]] = {"lab3": ("common",)}
+LAB_PACKAGES: dict[str, tuple[str, ...]] = {"lab3": ("common",), "lab4": ("monitoring",)}
 
 
 def lab_filenames(lab: str) -> list[str]:

@@ -1,7 +1,10 @@
-"""Stops an embedded PostgreSQL when the process that started it dies.
+"""Stops a service when the process that started it dies.
 
-Run as `python -m labkit.services.watchdog OWNER_PID FOLDER`. It imports nothing heavy,
-polls once a second, and exits as soon as the folder is gone (a normal stop).
+    python -m labkit.services.watchdog OWNER_PID FOLDER             embedded PostgreSQL
+    python -m labkit.services.watchdog OWNER_PID STATE --airflow    a local Airflow server
+
+It imports nothing heavy, polls once a second, and exits as soon as the folder (or the
+Airflow state file) is gone: that is a normal stop by the owner.
 """
 from __future__ import annotations
 
@@ -10,17 +13,22 @@ import time
 from pathlib import Path
 
 
-def main(owner: int, folder: Path) -> None:
+def main(owner: int, path: Path, *, airflow: bool = False) -> None:
     from labkit.services._net import process_alive
 
-    while folder.exists():
+    while path.exists():
         if not process_alive(owner):
-            from labkit.services.postgres import stop_folder
+            if airflow:
+                from labkit.services.airflow_server import stop_state
 
-            stop_folder(folder, immediate=True)
+                stop_state(path)
+            else:
+                from labkit.services.postgres import stop_folder
+
+                stop_folder(path, immediate=True)
             return
         time.sleep(1.0)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), Path(sys.argv[2]))
+    main(int(sys.argv[1]), Path(sys.argv[2]), airflow="--airflow" in sys.argv[3:])

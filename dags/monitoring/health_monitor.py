@@ -1,0 +1,67 @@
+"""Check Airflow's health from the outside, print a report, alert Slack when it is not healthy.
+
+Run it every few minutes from cron (or a systemd timer, or your monitoring agent) on a
+machine that is not the one Airflow runs on:
+
+    */5 * * * *  cd /opt/dags && python -m monitoring.health_monitor --max-age 120 || true
+
+It reads AIRFLOW_API_URL / _USER / _PASSWORD, and posts alerts through the Slack webhook
+connection `slack_alerts` (lab 3), e.g. AIRFLOW_CONN_SLACK_ALERTS. Its exit code is the
+Nagios convention (0 OK, 2 CRITICAL, 3 UNKNOWN), so Datadog, Grafana or Nagios can run it too.
+
+Why not a DAG? A DAG that checks the scheduler runs only while the scheduler runs: the
+day the scheduler hangs, the monitor goes quiet with it.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+
+from monitoring.airflow_api import UNKNOWN, AirflowAPIError, AirflowClient, HealthReport, check_health
+
+SLACK_CONN_ID = "slack_alerts"
+SLACK_TIMEOUT_SECONDS = 10
+
+
+def notify_slack(text: str, conn_id: str = SLACK_CONN_ID) -> bool:
+    """Post `text` through the webhook connection; True when Slack took it. Never raises."""
+    # BEGIN SOLUTION: SlackWebhookHook(slack_webhook_conn_id=conn_id, timeout=SLACK_TIMEOUT_SECONDS).send(text=text) (import it inside the function: importing Airflow costs seconds); on any exception print ONE line to stderr (type and message, never the URL) and return False
+    from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+
+    try:
+        SlackWebhookHook(slack_webhook_conn_id=conn_id, timeout=SLACK_TIMEOUT_SECONDS).send(text=text)
+        return True
+    except Exception as error:
+        print(f"could not alert Slack through connection {conn_id!r}: {type(error).__name__}: {error}", file=sys.stderr)
+        return False
+    # END SOLUTION
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m monitoring.health_monitor", description=__doc__.splitlines()[0])
+    parser.add_argument("--max-age", type=float, default=60, help="seconds after which a heartbeat is stale (default 60)")
+    parser.add_argument("--slack-conn", default=SLACK_CONN_ID, help="Airflow connection of the Slack webhook")
+    parser.add_argument("--no-alert", action="store_true", help="print the report only")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One check: print the report, alert Slack unless OK, return the exit code."""
+    args = parse_args(argv)
+    # BEGIN SOLUTION: AirflowClient.from_env() (its AirflowAPIError → HealthReport(error=...)); check_health with max_age=timedelta(seconds=args.max_age); print report.summary(); unless the exit code is OK (or --no-alert), notify_slack(":rotating_light: " + summary, args.slack_conn); return report.exit_code
+    try:
+        report = check_health(AirflowClient.from_env(), max_age=timedelta(seconds=args.max_age))
+    except AirflowAPIError as error:
+        report = HealthReport(error=str(error))
+    summary = report.summary()
+    print(summary)
+    if report.exit_code != 0 and not args.no_alert:
+        icon = ":grey_question:" if report.exit_code == UNKNOWN else ":rotating_light:"
+        notify_slack(f"{icon} Airflow health check\n{summary}", args.slack_conn)
+    return report.exit_code
+    # END SOLUTION
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The live Airflow a lab's tests talk to (lab 4: the REST API), started by the grading runner.
+
+The runner starts it while pytest is still importing and passes its state file to the
+test process in LABKIT_AIRFLOW_SERVER; the tests attach to it. The runner stops it when
+the run ends, however the run ends (a watchdog covers a killed runner), so no Airflow
+process outlives a grading run. `labkit verify` starts one for all of a lab's runs.
+
+Run pytest directly (`pytest tests/lab4`) and the session starts and stops its own.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labkit.paths import DAGS, TESTS
+from labkit.services import airflow, airflow_server
+
+
+@dataclass(frozen=True)
+class Recipe:
+    dags: tuple[Path, ...]
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+LAB_SERVERS: dict[str, Recipe] = {
+    "lab4": Recipe(
+        dags=(DAGS / "lab4_triggered_report.py", TESTS / "lab4" / "dags" / "lab4_fleet.py"),
+        # Ten per page: with 26 DAGs, a client that ignores pagination sees it at once.
+        settings={"AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "10", "AIRFLOW__API__FALLBACK_PAGE_LIMIT": "10"},
+    ),
+}
+ATTACH_TIMEOUT = 150.0
+STOP_GRACE = 1.0  # the home is deleted afterwards: no state worth a clean shutdown
+
+
+def needs_server(lab: str) -> bool:
+    return lab in LAB_SERVERS
+
+
+def start(lab: str) -> airflow_server.AirflowServer:
+    recipe = LAB_SERVERS[lab]
+    return airflow_server.start(_name(lab), list(recipe.dags), settings=recipe.settings)
+
+
+class Pending:
+    """A server starting in a thread; `state_file` is known at once, for the child's env."""
+
+    def __init__(self, lab: str) -> None:
+        self.name = _name(lab)
+        self.state_file = airflow.root() / "servers" / self.name / airflow_server.STATE_FILE
+        self.server: airflow_server.AirflowServer | None = None
+        self.error: BaseException | None = None
+        recipe = LAB_SERVERS[lab]
+
+        def run() -> None:
+            try:
+                self.server = airflow_server.start(self.name, list(recipe.dags), settings=recipe.settings)
+            except BaseException as error:
+                self.error = error
+
+        self._thread = threading.Thread(target=run, daemon=True, name=f"airflow server for {lab}")
+        self._thread.start()
+
+    def env(self) -> dict[str, str]:
+        return {"LABKIT_AIRFLOW_SERVER": str(self.state_file)}
+
+    def stop(self) -> None:
+        self._thread.join()
+        if self.server is not None:
+            self.server.stop(grace=STOP_GRACE)
+
+
+def start_in_background(lab: str) -> Pending | None:
+    return Pending(lab) if needs_server(lab) else None
+
+
+@contextmanager
+def server_for(lab: str) -> Iterator[airflow_server.AirflowServer]:
+    """The runner's server for `lab` when there is one (waiting for it to be healthy), else our own."""
+    state_file = os.environ.get("LABKIT_AIRFLOW_SERVER", "")
+    if Path(state_file).parent.name.startswith(f"{lab}-grading"):
+        server = _attach(Path(state_file))
+        yield server
+        return
+    server = start(lab)
+    try:
+        yield server
+    finally:
+        server.stop(grace=STOP_GRACE)
+
+
+def _attach(state_file: Path) -> airflow_server.AirflowServer:
+    deadline = time.monotonic() + ATTACH_TIMEOUT
+    while not state_file.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the grading run's Airflow did not start within {ATTACH_TIMEOUT:.0f} s")
+        time.sleep(0.2)
+    server = airflow_server.attach(state_file)
+    server.wait_healthy(airflow_server.COMPONENTS, timeout=max(10.0, deadline - time.monotonic()))
+    return airflow_server.attach(state_file)  # again: now it lists every component's pid
+
+
+def _name(lab: str) -> str:
+    return f"{lab}-grading-{os.getpid()}-{time.monotonic_ns() % 10**6}"

@@ -1,0 +1,361 @@
+"""A real local Airflow 3.3 on 127.0.0.1: API server, scheduler, DAG processor, triggerer.
+
+    server = airflow_server.start("lab4", dags=[...])
+    server.url                      # http://127.0.0.1:PORT (also AIRFLOW__API__BASE_URL)
+    server.env()                    # AIRFLOW_API_URL / _USER / _PASSWORD for a client
+    server.stop_component("scheduler")
+    server.stop()
+
+Auth is on (Airflow 3's SimpleAuthManager) with two users: `admin` (role admin) and
+`monitor` (role viewer, read-only). Their passwords are generated for every server and
+reach clients through the environment only: nothing to commit, nothing to leak.
+
+Every component runs in its own process group, so stopping one also stops what it forked
+(LocalExecutor workers, the log server). A watchdog stops them all if the process that
+started them dies, so no Airflow process outlives a grading run, even a killed one.
+
+Another process may drive a running server with `attach(state_file)`: `labkit verify`
+starts one server and grades every variant against it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labkit.services import airflow
+from labkit.services._net import free_port, process_alive
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# What /api/v2/monitor/health calls each component.
+HEALTH_NAMES = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
+USERS = {"admin": "admin", "monitor": "viewer"}
+STATE_FILE = "server.json"
+STOP_GRACE = 15.0
+
+
+@dataclass
+class AirflowServer:
+    home: airflow.AirflowHome
+    port: int
+    passwords: dict[str, str] = field(repr=False)
+    settings: dict[str, str] = field(repr=False)  # AIRFLOW__* every component gets
+    pids: dict[str, int] = field(default_factory=dict)
+    owner: bool = True  # False when attached: stop() then leaves the server running
+    _procs: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
+    _watchdog: subprocess.Popen | None = field(default=None, repr=False)
+    _tokens: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def state_file(self) -> Path:
+        return self.home.path / STATE_FILE
+
+    def env(self) -> dict[str, str]:
+        """What a client needs: the read-only `monitor` login, and the admin one for the kit."""
+        return {
+            "AIRFLOW_API_URL": self.url,
+            "AIRFLOW_API_USER": "monitor",
+            "AIRFLOW_API_PASSWORD": self.passwords["monitor"],
+            "LABKIT_AIRFLOW_ADMIN_USER": "admin",
+            "LABKIT_AIRFLOW_ADMIN_PASSWORD": self.passwords["admin"],
+            "LABKIT_AIRFLOW_SERVER": str(self.state_file),
+        }
+
+    # -- components -------------------------------------------------------------------
+    def process_env(self) -> dict[str, str]:
+        return {**os.environ, **self.home.env(), **self.settings}
+
+    def start_component(self, name: str) -> None:
+        if self.is_running(name):
+            return
+        logs = self.home.path / "processes"
+        logs.mkdir(exist_ok=True)
+        with open(logs / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "airflow", *_command(name, self.port)],
+                env=self.process_env(),
+                cwd=self.home.path,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: stopping it stops its workers too
+            )
+        self._procs[name] = process
+        self.pids[name] = process.pid
+        self._save()
+
+    def is_running(self, name: str) -> bool:
+        pid = self.pids.get(name)
+        if pid is None:
+            return False
+        process = self._procs.get(name)
+        if process is not None:
+            return process.poll() is None
+        return process_alive(pid)
+
+    def stop_component(self, name: str, timeout: float = STOP_GRACE) -> None:
+        """Stop one component the way an operator would (SIGTERM), and wait until it is gone."""
+        pid = self.pids.pop(name, None)
+        if pid is not None:
+            _stop_groups([pid], timeout)
+            process = self._procs.pop(name, None)
+            if process is not None:
+                process.wait()
+            self._save()
+
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop every component (attached servers are left to their owner).
+
+        `grace` seconds for a clean shutdown, then SIGKILL. A grading server's home is
+        thrown away afterwards, so it is stopped with little grace.
+        """
+        if not self.owner:
+            return
+        _stop_groups(list(self.pids.values()), grace)
+        for process in self._procs.values():
+            process.wait()
+        self.pids.clear()
+        self._procs.clear()
+        self.state_file.unlink(missing_ok=True)  # tells the watchdog to leave
+        if self._watchdog is not None:
+            try:
+                self._watchdog.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._watchdog.kill()
+                self._watchdog.wait()
+
+    # -- HTTP -------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        import httpx
+
+        return httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5).json()
+
+    def token(self, user: str = "admin") -> str:
+        import httpx
+
+        response = httpx.post(
+            f"{self.url}/auth/token", json={"username": user, "password": self.passwords[user]}, timeout=10
+        )
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def api(self, method: str, path: str, *, user: str = "admin", **kwargs: Any):
+        """One call to /api/v2 as `user` (the kit's own setup calls, not the student's client)."""
+        import httpx
+
+        for _ in range(2):
+            if user not in self._tokens:
+                self._tokens[user] = self.token(user)
+            headers = {"Authorization": f"Bearer {self._tokens[user]}"}
+            response = httpx.request(method, f"{self.url}/api/v2/{path.lstrip('/')}", headers=headers, timeout=30, **kwargs)
+            if response.status_code != 401:
+                break
+            self._tokens.pop(user)  # expired: log in again once
+        return response
+
+    def wait_healthy(self, components: tuple[str, ...] | None = None, timeout: float = 120) -> dict[str, Any]:
+        """Wait until the API answers and every running component reports healthy."""
+        wanted = [HEALTH_NAMES[c] for c in (components or tuple(self.pids)) if c in HEALTH_NAMES]
+        deadline = time.monotonic() + timeout
+        last: Any = "no answer"
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                last = self.health()
+                if last["metadatabase"]["status"] == "healthy" and all(
+                    (last.get(name) or {}).get("status") == "healthy" for name in wanted
+                ):
+                    return last
+            except Exception as error:  # not listening yet
+                last = error
+            time.sleep(0.25)
+        raise TimeoutError(f"Airflow at {self.url} was not healthy within {timeout:.0f} s: {last}\n{self.log_tail()}")
+
+    def wait_for_dags(self, dag_ids: set[str], timeout: float = 60) -> None:
+        """Wait until the DAG processor has parsed these DAGs (the API lists only parsed ones)."""
+        deadline = time.monotonic() + timeout
+        missing = set(dag_ids)
+        while time.monotonic() < deadline:
+            missing = {dag_id for dag_id in missing if self.api("GET", f"dags/{dag_id}").status_code != 200}
+            if not missing:
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"the DAG processor did not parse {sorted(missing)} within {timeout:.0f} s\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 15) -> str:
+        parts = []
+        for log in sorted((self.home.path / "processes").glob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {log.name}\n" + "\n".join(tail))
+        return "\n".join(parts)
+
+    def _check_alive(self) -> None:
+        if not self.owner and not self.state_file.exists():
+            raise RuntimeError(f"the Airflow server at {self.url} was stopped (or failed to start)")
+        for name, process in self._procs.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"airflow {name} exited while starting (code {process.returncode})\n{self.log_tail()}")
+
+    def _save(self) -> None:
+        state = {
+            "home": str(self.home.path),
+            "dags_folder": str(self.home.dags_folder),
+            "port": self.port,
+            "passwords": self.passwords,
+            "settings": self.settings,
+            "pids": self.pids,
+        }
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.touch(mode=0o600)
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self.state_file)
+
+    def __enter__(self) -> "AirflowServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _command(name: str, port: int) -> list[str]:
+    if name == "api-server":
+        return ["api-server", "--workers", "1", "--host", "127.0.0.1", "--port", str(port)]
+    if name in COMPONENTS:
+        return [name]
+    raise ValueError(f"unknown Airflow component {name!r}: expected one of {', '.join(COMPONENTS)}")
+
+
+def settings_for(home: airflow.AirflowHome, port: int, passwords: dict[str, str]) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    password_file = home.path / "passwords.json"
+    password_file.touch(mode=0o600)
+    password_file.write_text(json.dumps(passwords))
+    return {
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{user}:{role}" for user, role in USERS.items()),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(password_file),
+        # Tasks call the Execution API at this address: it must match the real port.
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
+        "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        # New DAG files show up within seconds, not the default five minutes.
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        # Two servers on one machine (a notebook's and a grading run's) must not share ports.
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+    }
+
+
+def start(
+    name: str,
+    dags: list[Path],
+    *,
+    components: tuple[str, ...] = COMPONENTS,
+    settings: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> AirflowServer:
+    """A fresh home named `name` with `dags`, every component started, healthy on return."""
+    home = airflow.prepare(name, dags, fresh=True, base=airflow.root() / "servers")
+    port = free_port()
+    passwords = {user: secrets.token_urlsafe(18) for user in USERS}
+    server = AirflowServer(home, port, passwords, {**settings_for(home, port, passwords), **(settings or {})})
+    server._save()
+    server._watchdog = subprocess.Popen(
+        [sys.executable, "-m", "labkit.services.watchdog", str(os.getpid()), str(server.state_file), "--airflow"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for component in components:
+            server.start_component(component)
+        server.wait_healthy(components, timeout=timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def attach(state_file: str | Path) -> AirflowServer:
+    """Drive a server another process started (it stays that process's to stop)."""
+    state = json.loads(Path(state_file).read_text())
+    home = airflow.AirflowHome(Path(state["home"]), Path(state["dags_folder"]))
+    server = AirflowServer(home, state["port"], state["passwords"], state["settings"], dict(state["pids"]), owner=False)
+    for name, pid in list(server.pids.items()):
+        if not process_alive(pid):
+            del server.pids[name]
+    return server
+
+
+def from_env() -> AirflowServer | None:
+    """The server a parent process exported in LABKIT_AIRFLOW_SERVER, if it still runs."""
+    state_file = os.environ.get("LABKIT_AIRFLOW_SERVER")
+    if not state_file or not Path(state_file).exists():
+        return None
+    server = attach(state_file)
+    return server if server.is_running("api-server") else None
+
+
+def stop_state(state_file: Path) -> None:
+    """Stop every process a state file lists (the watchdog's job when an owner died)."""
+    try:
+        pids = list(json.loads(state_file.read_text())["pids"].values())
+    except (OSError, ValueError, KeyError):
+        return
+    _stop_groups(pids, 5.0)
+    state_file.unlink(missing_ok=True)
+
+
+def _stop_groups(pids: list[int], timeout: float) -> None:
+    """SIGTERM each process group, wait, then SIGKILL what is left."""
+    for pid in pids:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_group_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        if _group_alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_alive(pid: int) -> bool:
+    """True while any process of the group `pid` leads is alive (zombies do not count)."""
+    try:
+        os.killpg(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    if not Path("/proc").is_dir():
+        return True  # no /proc (macOS): the group exists, zombies or not
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pid:  # state, ppid, pgrp
+            return True
+    return False
