@@ -222,6 +222,8 @@ def grade(
             server.stop()
         if live_airflow is not None:
             live_airflow.stop()
+            if live_airflow.error is not None:
+                print(f"The lab's Airflow did not start: {live_airflow.error}", file=sys.stderr)
     if show:
         print(render(result))
         public_only(lab, hidden)

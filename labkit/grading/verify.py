@@ -21,11 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labkit.grading import runner
+from labkit.grading import runner, servers
 from labkit.grading.report import PASSED, LabResult
 from labkit.grading.targets import Target, lab_filenames
 from labkit.paths import DAGS, TESTS, state_dir
 from labkit.services import postgres
+from labkit.stack import services_for
 
 
 @dataclass
@@ -126,12 +127,17 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
     variants = load_variants(lab)
     builds = {v.name: v.build(folder / "variants") for v in variants}
 
-    server = postgres.start()
+    server = postgres.start() if "postgres" in services_for(lab) else None
+    # One live Airflow for all of the lab's runs (lab 4), one run at a time: a test that
+    # stops its scheduler must not pull it from under another run's test.
+    live = servers.start(lab) if servers.needs_server(lab) else None
+    if live is not None:
+        workers = 1
     try:
         def run(label: str, target: Target, extra: list[str] | None = None, hidden: bool = False) -> LabResult:
             return runner.grade(
                 lab, target, results=folder / "results" / label, extra_args=extra, show=False, server=server,
-                home_name=f"verify-{lab}-{label}", hidden=hidden,
+                home_name=f"verify-{lab}-{label}", hidden=hidden, airflow_state=live.state_file if live else None,
             ).result
 
         # Reference and starter face the hidden tests too: 100 % and 0 % of everything.
@@ -148,7 +154,10 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
             futures = {name: pool.submit(job) for name, job in jobs.items()}
             findings = [futures[name].result() for name in jobs]
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
+        if live is not None:
+            live.stop(grace=servers.STOP_GRACE, remove=True)
 
     if show:
         print(f"verify {lab}: does the suite tell right from wrong?")

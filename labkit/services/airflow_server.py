@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,7 @@ class AirflowServer:
     settings: dict[str, str] = field(repr=False)  # AIRFLOW__* every component gets
     pids: dict[str, int] = field(default_factory=dict)
     owner: bool = True  # False when attached: stop() then leaves the server running
+    ready: bool = False  # every component started and healthy (attached processes wait for it)
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
     _watchdog: subprocess.Popen | None = field(default=None, repr=False)
     _tokens: dict[str, str] = field(default_factory=dict, repr=False)
@@ -114,14 +116,19 @@ class AirflowServer:
                 process.wait()
             self._save()
 
-    def stop(self, grace: float = STOP_GRACE) -> None:
+    def stop(self, grace: float = STOP_GRACE, *, remove: bool = False) -> None:
         """Stop every component (attached servers are left to their owner).
 
         `grace` seconds for a clean shutdown, then SIGKILL. A grading server's home is
-        thrown away afterwards, so it is stopped with little grace.
+        thrown away afterwards (`remove`), so it is stopped with little grace.
         """
         if not self.owner:
             return
+        # Attached processes may have restarted components: the state file knows their pids.
+        try:
+            self.pids.update(json.loads(self.state_file.read_text())["pids"])
+        except (OSError, ValueError, KeyError):
+            pass
         _stop_groups(list(self.pids.values()), grace)
         for process in self._procs.values():
             process.wait()
@@ -134,6 +141,8 @@ class AirflowServer:
             except subprocess.TimeoutExpired:
                 self._watchdog.kill()
                 self._watchdog.wait()
+        if remove:
+            shutil.rmtree(self.home.path, ignore_errors=True)
 
     # -- HTTP -------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -215,6 +224,7 @@ class AirflowServer:
             "passwords": self.passwords,
             "settings": self.settings,
             "pids": self.pids,
+            "ready": self.ready,
         }
         tmp = self.state_file.with_suffix(".tmp")
         tmp.touch(mode=0o600)
@@ -288,6 +298,8 @@ def start(
         for component in components:
             server.start_component(component)
         server.wait_healthy(components, timeout=timeout)
+        server.ready = True
+        server._save()
     except BaseException:
         server.stop()
         raise
@@ -298,7 +310,8 @@ def attach(state_file: str | Path) -> AirflowServer:
     """Drive a server another process started (it stays that process's to stop)."""
     state = json.loads(Path(state_file).read_text())
     home = airflow.AirflowHome(Path(state["home"]), Path(state["dags_folder"]))
-    server = AirflowServer(home, state["port"], state["passwords"], state["settings"], dict(state["pids"]), owner=False)
+    server = AirflowServer(home, state["port"], state["passwords"], state["settings"], dict(state["pids"]), owner=False,
+                           ready=state.get("ready", False))
     for name, pid in list(server.pids.items()):
         if not process_alive(pid):
             del server.pids[name]
@@ -315,13 +328,14 @@ def from_env() -> AirflowServer | None:
 
 
 def stop_state(state_file: Path) -> None:
-    """Stop every process a state file lists (the watchdog's job when an owner died)."""
+    """Stop every process a state file lists and remove the home (the watchdog's job when
+    an owner died)."""
     try:
         pids = list(json.loads(state_file.read_text())["pids"].values())
     except (OSError, ValueError, KeyError):
         return
     _stop_groups(pids, 5.0)
-    state_file.unlink(missing_ok=True)
+    shutil.rmtree(state_file.parent, ignore_errors=True)  # the home: its owner is gone
 
 
 def _stop_groups(pids: list[int], timeout: float) -> None:

@@ -100,3 +100,17 @@ def test_check_equal_and_check_explain_expected_and_got():
         check_equal(24, 10, "rows after 3 runs", hint="dedupe")
     with pytest.raises(LabCheckFailed, match=r"^the DAG has no schedule$"):
         check(False, "the DAG has no schedule")
+
+
+def test_finishes_within_returns_results_errors_and_fails_a_hang():
+    import threading
+
+    from labkit.grading.checks import LabCheckFailed, finishes_within
+
+    assert finishes_within(5, lambda: 42, "answer").result == 42
+    outcome = finishes_within(5, lambda: 1 / 0, "division")
+    assert isinstance(outcome.error, ZeroDivisionError) and outcome.result is None
+    release = threading.Event()
+    with pytest.raises(LabCheckFailed, match="hang was still waiting after 0.3 s"):
+        finishes_within(0.3, release.wait, "hang")
+    release.set()

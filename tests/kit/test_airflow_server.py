@@ -1,0 +1,113 @@
+"""labkit.services.airflow_server: a real Airflow 3.3 with auth on, stopped cleanly, never left behind."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from labkit.grading import servers
+from labkit.services import airflow_server
+from labkit.services.airflow_server import _group_alive
+from tests.kit.helpers import clean_env
+
+
+@pytest.fixture(scope="module")
+def server():
+    """API server and scheduler only: enough for auth, components and attach (~10 s)."""
+    started = airflow_server.start(f"kit-{os.getpid()}", [], components=("api-server", "scheduler"))
+    yield started
+    started.stop(grace=2, remove=True)
+
+
+def test_auth_is_on_with_two_users_and_their_roles(server):
+    base = f"{server.url}/api/v2"
+    assert httpx.get(f"{base}/dags", timeout=10).status_code == 401
+    assert httpx.get(f"{base}/dags", auth=("monitor", server.passwords["monitor"]), timeout=10).status_code == 401  # no basic auth
+    assert server.api("GET", "dags", user="monitor").status_code == 200
+    # viewer is read-only; admin may write
+    assert server.api("POST", "variables", user="monitor", json={"key": "k", "value": "v"}).status_code == 403
+    assert server.api("POST", "variables", user="admin", json={"key": "k", "value": "v"}).status_code == 201
+    wrong = httpx.post(f"{server.url}/auth/token", json={"username": "admin", "password": "nope"}, timeout=10)
+    assert wrong.status_code == 401
+
+
+def test_passwords_are_generated_private_and_exported(server):
+    assert len(set(server.passwords.values())) == 2 and all(len(p) >= 20 for p in server.passwords.values())
+    for path in (server.state_file, server.home.path / "passwords.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    env = server.env()
+    assert env["AIRFLOW_API_URL"] == server.url
+    assert (env["AIRFLOW_API_USER"], env["AIRFLOW_API_PASSWORD"]) == ("monitor", server.passwords["monitor"])
+    assert server.passwords["admin"] not in repr(server) and server.passwords["monitor"] not in repr(server)
+    assert server.settings["AIRFLOW__API__BASE_URL"] == server.url  # tasks reach the Execution API here
+
+
+def test_a_component_stops_for_real_and_starts_again(server):
+    pid = server.pids["scheduler"]
+    server.stop_component("scheduler")
+    assert not server.is_running("scheduler") and not _group_alive(pid)
+    assert server.health()["scheduler"]["status"] == "unhealthy"
+    server.start_component("scheduler")
+    server.wait_healthy(("scheduler",), timeout=90)
+    assert server.is_running("scheduler")
+
+
+def test_attached_servers_drive_but_never_stop_the_owners(server):
+    attached = airflow_server.attach(server.state_file)
+    assert (attached.url, attached.passwords, attached.owner) == (server.url, server.passwords, False)
+    assert set(attached.pids) == set(server.pids)
+    attached.stop()
+    assert server.is_running("api-server")
+
+
+def test_the_owner_stops_components_an_attached_process_restarted(tmp_path):
+    started = airflow_server.start(f"kit-restart-{os.getpid()}", [], components=("api-server", "triggerer"))
+    try:
+        attached = airflow_server.attach(started.state_file)
+        attached.stop_component("triggerer")
+        attached.start_component("triggerer")
+        restarted = attached.pids["triggerer"]
+    finally:
+        started.stop(grace=2, remove=True)
+    assert not _group_alive(restarted)
+    assert not started.home.path.exists()
+
+
+def test_no_airflow_process_outlives_a_killed_owner():
+    """The owner dies without stopping anything (os._exit): the watchdog stops every component."""
+    script = (
+        "import json, os, sys\n"
+        "from labkit.services import airflow_server\n"
+        f"s = airflow_server.start('kit-orphan-{os.getpid()}', [], components=('api-server',))\n"
+        "print(json.dumps(s.pids), flush=True)\n"
+        "os._exit(0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=clean_env(), capture_output=True, text=True, timeout=180)
+    pids = json.loads(out.stdout.strip().splitlines()[-1])
+    deadline = time.monotonic() + 20
+    while any(_group_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_group_alive(pid) for pid in pids.values()), "Airflow outlived its owner"
+
+
+def test_tests_wait_for_the_runners_server_and_explain_a_failed_start(tmp_path, monkeypatch):
+    folder = tmp_path / "lab4-grading-1-1"
+    folder.mkdir()
+    state = folder / airflow_server.STATE_FILE
+    state.write_text(json.dumps({"home": str(folder), "dags_folder": str(folder / "dags"), "port": 1,
+                                 "passwords": {}, "settings": {}, "pids": {}, "ready": False}))
+    monkeypatch.setattr(servers, "ATTACH_TIMEOUT", 0.6)
+    with pytest.raises(TimeoutError, match="not ready"):
+        servers._attach(state)
+    monkeypatch.setattr(servers, "ATTACH_TIMEOUT", 5)
+    import threading
+
+    threading.Timer(0.5, state.unlink).start()  # the runner's start failed and cleaned up
+    with pytest.raises(RuntimeError, match="failed to start"):
+        servers._attach(state)

@@ -1,0 +1,8 @@
+"""The course's login as a header dict ({"username": …, "password": …}): Airflow 3 ignores it and answers 401."""
+FILE = "monitoring/airflow_api.py"
+MUST_FAIL = ["test_calls_send_the_bearer_token"]
+EDITS = [
+    ("""            headers = {"Authorization": f"Bearer {self.token()}"} if authenticated else {}
+""", """            headers = {"username": self.username, "password": self.password} if authenticated else {}
+"""),
+]

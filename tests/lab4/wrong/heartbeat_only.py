@@ -1,0 +1,8 @@
+"""Judges the heartbeat's age alone: a scheduler stopped seconds ago still has a fresh heartbeat."""
+FILE = "monitoring/airflow_api.py"
+MUST_FAIL = ["test_stopped_scheduler_is_reported"]
+EDITS = [
+    ("""    elif status != "healthy":
+        reason = f"Airflow reports it {status}"
+""", ""),
+]
