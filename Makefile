@@ -4,6 +4,7 @@
 #   make test                    the whole suite (what CI runs)
 #   make test lab1               grade your labs/lab1_* — TARGET=reference grades dags/
 #   make grade lab1 SUBMISSIONS=dir   grade a class (gradebook CSV, feedback, summary)
+#   make monitor                 lab 4's health monitor, once, against a local Airflow
 #   make doctor | release | verify | bench | clean
 #
 # NO_BROWSER=1 make lab          headless JupyterLab (prints the URL with its token)
@@ -25,7 +26,7 @@ ifneq ($(filter test verify grade,$(firstword $(MAKECMDGOALS))),)
   $(eval $(LABS):;@:)
 endif
 
-.PHONY: help install lab test doctor release verify grade bench clean lock
+.PHONY: help install lab test doctor release verify grade bench monitor clean lock
 
 help:
 	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
@@ -57,6 +58,9 @@ release: $(STAMP)
 
 bench: $(STAMP)
 	@$(LABKIT) bench
+
+monitor: $(STAMP)
+	@$(LABKIT) monitor --target $(TARGET)
 
 # Maintainers: after changing dependencies in pyproject.toml.
 lock:

@@ -36,6 +36,9 @@ ALL_SERVICES = ("postgres", "s3", "weather_api", "airflow")
 # uses them: `make lab` never starts them for its kernels, `ensure` starts them in each.
 # So does a live Airflow (~0.9 GB): only the lesson that needs it pays for it.
 IN_PROCESS = ("slack", "sheets", "airflow_server")
+# DAGs a lesson's Airflow holds besides the lab's own: lab 4's 25 do-nothing DAGs make the
+# API's pagination visible.
+EXTRA_DAGS: dict[str, tuple[Path, ...]] = {"lab4": (Path(__file__).parent / "data" / "dags" / "lab4_fleet.py",)}
 
 
 @dataclass
@@ -176,7 +179,8 @@ def default_dags(lab: str | None) -> list[Path]:
 
     pattern = f"{lab}_*.py" if lab else "lab[0-9]*_*.py"
     packages = LAB_PACKAGES.get(lab, ()) if lab else sorted({p for ps in LAB_PACKAGES.values() for p in ps})
-    return sorted(DAGS.glob(pattern)) + [DAGS / package for package in packages]
+    extra = list(EXTRA_DAGS.get(lab, ())) if lab else []
+    return sorted(DAGS.glob(pattern)) + [DAGS / package for package in packages] + extra
 
 
 def attach() -> Stack | None:

@@ -53,7 +53,7 @@ def describe_error(response: httpx.Response, username: str) -> str:
         detail = "; ".join(f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg')}" for item in detail)
     meaning = {
         401: f"Airflow rejected the credentials of user {username!r} (check AIRFLOW_API_USER / AIRFLOW_API_PASSWORD)",
-        403: f"user {username!r} is not allowed to do this (its role lacks the permission)",
+        403: f"forbidden for user {username!r}",
         404: "not found",
         422: "Airflow refused the request",
     }.get(response.status_code, response.reason_phrase)
@@ -246,7 +246,7 @@ def assess_component(name: str, payload: dict[str, Any] | None, *, now: datetime
         reason = f"Airflow reports it {status}"
     elif heartbeat is not None and now - heartbeat > max_age:
         age = (now - heartbeat).total_seconds()
-        reason = f"stale: last heartbeat {age:.0f} s ago (limit {max_age.total_seconds():.0f} s)"
+        reason = f"stale: last heartbeat {age:.0f} s ago (limit {max_age.total_seconds():g} s)"
     return ComponentHealth(name, status, heartbeat, healthy=not reason, reason=reason)
     # END SOLUTION
 

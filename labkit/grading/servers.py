@@ -17,8 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labkit.paths import DAGS, TESTS
+from labkit.paths import DAGS
 from labkit.services import airflow, airflow_server
+from labkit.stack import EXTRA_DAGS
+
+FLEET = EXTRA_DAGS["lab4"][0]
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class Recipe:
 
 LAB_SERVERS: dict[str, Recipe] = {
     "lab4": Recipe(
-        dags=(DAGS / "lab4_triggered_report.py", TESTS / "lab4" / "dags" / "lab4_fleet.py"),
+        dags=(DAGS / "lab4_triggered_report.py", FLEET),
         # Ten per page: with 26 DAGs, a client that ignores pagination sees it at once.
         settings={"AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "10", "AIRFLOW__API__FALLBACK_PAGE_LIMIT": "10"},
     ),

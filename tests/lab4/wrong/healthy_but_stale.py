@@ -4,6 +4,6 @@ MUST_FAIL = ["test_healthy_but_stale_is_unhealthy"]
 EDITS = [
     ("""    elif heartbeat is not None and now - heartbeat > max_age:
         age = (now - heartbeat).total_seconds()
-        reason = f"stale: last heartbeat {age:.0f} s ago (limit {max_age.total_seconds():.0f} s)"
+        reason = f"stale: last heartbeat {age:.0f} s ago (limit {max_age.total_seconds():g} s)"
 """, ""),
 ]
