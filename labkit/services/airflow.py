@@ -10,6 +10,7 @@ that processes importing Airflow will read.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -71,27 +72,38 @@ class AirflowHome:
 def template_db() -> Path:
     """A migrated metadata DB for this Airflow version, made once (~8 s) and reused."""
     path = root() / f"template-{airflow_version()}.db"
-    if not path.exists():
-        scratch = root() / "template-build"
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir(parents=True)
-        home = AirflowHome(scratch, scratch / "dags")
-        home.dags_folder.mkdir()
-        env = {**os.environ, **home.env()}
-        result = subprocess.run(
-            [sys.executable, "-c", "from airflow.utils.db import initdb; initdb()"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if result.returncode != 0:
-            raise RuntimeError("migrating the Airflow metadata DB failed:\n" + result.stderr[-3000:])
-        tmp = path.with_suffix(".tmp")
-        _sqlite_copy(home.db_path, tmp)
-        tmp.rename(path)  # atomic: a half-built template is never used
-        shutil.rmtree(scratch, ignore_errors=True)
+    if path.exists():
+        return path
+    # Two builders at once (a grading run prepares its home while its live Airflow starts)
+    # would migrate into the same scratch folder: the second waits for the first.
+    with open(root() / "template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            _build_template(path)
     return path
+
+
+def _build_template(path: Path) -> None:
+    """Migrate a fresh DB in a scratch home, then copy it to `path` (atomically)."""
+    scratch = root() / "template-build"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    home = AirflowHome(scratch, scratch / "dags")
+    home.dags_folder.mkdir()
+    env = {**os.environ, **home.env()}
+    result = subprocess.run(
+        [sys.executable, "-c", "from airflow.utils.db import initdb; initdb()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        raise RuntimeError("migrating the Airflow metadata DB failed:\n" + result.stderr[-3000:])
+    tmp = path.with_suffix(".tmp")
+    _sqlite_copy(home.db_path, tmp)
+    tmp.rename(path)  # atomic: a half-built template is never used
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def prepare(name: str, dags: list[Path] | None = None, *, fresh: bool = True, base: Path | None = None) -> AirflowHome:

@@ -16,6 +16,9 @@ from labkit.services import airflow_server
 from labkit.services.airflow_server import _group_alive
 from tests.kit.helpers import clean_env
 
+# Starting an Airflow costs 10-20 s on two cores: more than the kit's default per-test limit.
+pytestmark = pytest.mark.timeout(180)
+
 
 @pytest.fixture(scope="module")
 def server():

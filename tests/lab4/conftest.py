@@ -7,6 +7,7 @@ paused, which Variables exist, that the scheduler runs.
 from __future__ import annotations
 
 import secrets
+import threading
 
 import pytest
 
@@ -36,7 +37,17 @@ def airflow_live():
     """The run's Airflow, healthy, with the fleet of DAGs parsed."""
     with servers.server_for(LAB) as server:
         server.wait_for_dags(set(ALL_DAGS))
+        # The monitor tests import Airflow's Slack hook (~4 s): do it now, while the
+        # client tests spend their time waiting on the network.
+        threading.Thread(target=_import_slack_hook, daemon=True).start()
         yield server
+
+
+def _import_slack_hook() -> None:
+    try:
+        import airflow.providers.slack.hooks.slack_webhook  # noqa: F401
+    except Exception:  # the test that needs it reports the problem
+        pass
 
 
 @pytest.fixture

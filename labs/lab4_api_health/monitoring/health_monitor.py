@@ -27,8 +27,11 @@ SLACK_TIMEOUT_SECONDS = 10
 
 def notify_slack(text: str, conn_id: str = SLACK_CONN_ID) -> bool:
     """Post `text` through the webhook connection; True when Slack took it. Never raises."""
-    # TODO: SlackWebhookHook(slack_webhook_conn_id=conn_id, timeout=SLACK_TIMEOUT_SECONDS).send(text=text) (import it inside the function: importing Airflow costs seconds); on any exception print ONE line to stderr (type and message, never the URL) and return False
-    raise NotImplementedError('TODO: SlackWebhookHook(slack_webhook_conn_id=conn_id, timeout=SLACK_TIMEOUT_SECONDS).send(text=text) (import it inside the function: importing Airflow costs seconds); on any exception print ONE line to stderr (type and message, never the URL) and return False')
+    # Imported here, not at the top: importing Airflow takes seconds, and a healthy check needs none of it.
+    from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+
+    # TODO: send `text` with a SlackWebhookHook for connection conn_id, with timeout SLACK_TIMEOUT_SECONDS; on any exception print ONE line to stderr (the exception's type and message, never the webhook URL) and return False
+    raise NotImplementedError("TODO: send `text` with a SlackWebhookHook for connection conn_id, with timeout SLACK_TIMEOUT_SECONDS; on any exception print ONE line to stderr (the exception's type and message, never the webhook URL) and return False")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
