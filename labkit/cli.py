@@ -218,7 +218,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         return 2
     services = None
     if not os.environ.get("AIRFLOW_API_URL"):
-        print("no AIRFLOW_API_URL: starting a local Airflow 3.3 and a Slack receiver (~15 s)…")
+        print("no AIRFLOW_API_URL: starting a local Airflow 3.3 and a Slack receiver (~10 s)…")
         services = stack.start("lab4")
     try:
         folder = DAGS if target.kind == "reference" else target.lab_file("lab4", "monitoring").parent

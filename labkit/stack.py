@@ -34,7 +34,7 @@ LAB_SERVICES: dict[str, tuple[str, ...]] = {
 ALL_SERVICES = ("postgres", "s3", "weather_api", "airflow")
 # Fakes a notebook inspects (received Slack posts, sheet contents) live in the kernel that
 # uses them: `make lab` never starts them for its kernels, `ensure` starts them in each.
-# So does a live Airflow (~0.9 GB): only the lesson that needs it pays for it.
+# So does a live Airflow (~0.7 GB): only the lesson that needs it pays for it.
 IN_PROCESS = ("slack", "sheets", "airflow_server")
 # DAGs a lesson's Airflow holds besides the lab's own: lab 4's 25 do-nothing DAGs make the
 # API's pagination visible.

@@ -23,7 +23,7 @@
 # monitor tell Slack about it.
 #
 # The first cell starts a real Airflow 3.3 on your machine: API server, scheduler, DAG
-# processor and triggerer, with authentication on (about 15 s, ~0.9 GB of memory). It
+# processor and triggerer, with authentication on (about 10 s, ~0.7 GB of memory). It
 # stops when this kernel stops.
 
 # %%

@@ -10,6 +10,10 @@ Auth is on (Airflow 3's SimpleAuthManager) with two users: `admin` (role admin) 
 `monitor` (role viewer, read-only). Their passwords are generated for every server and
 reach clients through the environment only: nothing to commit, nothing to leak.
 
+The components are forked from one process that imported Airflow once
+(`_airflow_zygote.py`): healthy in ~9 s instead of ~15 s on two cores, and they share
+memory pages. A component started later (a restarted scheduler) is a plain subprocess.
+
 Every component runs in its own process group, so stopping one also stops what it forked
 (LocalExecutor workers, the log server). A watchdog stops them all if the process that
 started them dies, so no Airflow process outlives a grading run, even a killed one.
@@ -40,6 +44,9 @@ HEALTH_NAMES = {"scheduler": "scheduler", "dag-processor": "dag_processor", "tri
 USERS = {"admin": "admin", "monitor": "viewer"}
 STATE_FILE = "server.json"
 STOP_GRACE = 15.0
+# Fork the components from one process that imported Airflow once (~8 s to healthy instead
+# of ~15 s on two cores). Linux only: forking after imports is unsafe on macOS.
+USE_ZYGOTE = sys.platform == "linux" and os.environ.get("LABKIT_AIRFLOW_ZYGOTE", "1") != "0"
 
 
 @dataclass
@@ -53,6 +60,7 @@ class AirflowServer:
     ready: bool = False  # every component started and healthy (attached processes wait for it)
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
     _watchdog: subprocess.Popen | None = field(default=None, repr=False)
+    _zygote: subprocess.Popen | None = field(default=None, repr=False)  # forks components while starting
     _tokens: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -83,6 +91,11 @@ class AirflowServer:
             return
         logs = self.home.path / "processes"
         logs.mkdir(exist_ok=True)
+        pid = self._fork(name, logs / f"{name}.log")
+        if pid is not None:
+            self.pids[name] = pid
+            self._save()
+            return
         with open(logs / f"{name}.log", "ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "airflow", *_command(name, self.port)],
@@ -95,6 +108,53 @@ class AirflowServer:
             )
         self._procs[name] = process
         self.pids[name] = process.pid
+        self._save()
+
+    def _fork(self, name: str, log: Path) -> int | None:
+        """Ask the zygote to fork `name`; None when there is no zygote (then: Popen)."""
+        zygote = self._zygote
+        if zygote is None or zygote.poll() is not None or zygote.stdin is None or zygote.stdout is None:
+            return None
+        try:
+            zygote.stdin.write(json.dumps({"args": _command(name, self.port), "log": str(log)}) + "\n")
+            zygote.stdin.flush()
+            for line in zygote.stdout:
+                if line.startswith("ZYGOTE-PID "):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        self._close_zygote()  # it died: start the rest the slow way
+        return None
+
+    def _open_zygote(self) -> None:
+        logs = self.home.path / "processes"
+        logs.mkdir(exist_ok=True)
+        with open(logs / "zygote.log", "ab") as log:
+            zygote = subprocess.Popen(
+                [sys.executable, "-m", "labkit.services._airflow_zygote"],
+                env=self.process_env(), cwd=self.home.path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=log, text=True, start_new_session=True,
+            )
+        self._zygote = zygote
+        self._save()
+        assert zygote.stdout is not None
+        for line in zygote.stdout:  # wait until it has imported Airflow
+            if line.startswith("ZYGOTE-READY"):
+                return
+        self._close_zygote()
+
+    def _close_zygote(self) -> None:
+        """Let the zygote go (the components it forked live on in their own sessions)."""
+        zygote, self._zygote = self._zygote, None
+        if zygote is None:
+            return
+        try:
+            if zygote.stdin is not None:
+                zygote.stdin.close()  # ends its request loop
+            zygote.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            zygote.kill()
+            zygote.wait()
         self._save()
 
     def is_running(self, name: str) -> bool:
@@ -212,9 +272,10 @@ class AirflowServer:
     def _check_alive(self) -> None:
         if not self.owner and not self.state_file.exists():
             raise RuntimeError(f"the Airflow server at {self.url} was stopped (or failed to start)")
-        for name, process in self._procs.items():
-            if process.poll() is not None:
-                raise RuntimeError(f"airflow {name} exited while starting (code {process.returncode})\n{self.log_tail()}")
+        if self.owner:
+            for name in self.pids:
+                if not self.is_running(name):
+                    raise RuntimeError(f"airflow {name} exited while starting\n{self.log_tail()}")
 
     def _save(self) -> None:
         state = {
@@ -225,6 +286,7 @@ class AirflowServer:
             "settings": self.settings,
             "pids": self.pids,
             "ready": self.ready,
+            "zygote": self._zygote.pid if self._zygote is not None else None,
         }
         tmp = self.state_file.with_suffix(".tmp")
         tmp.touch(mode=0o600)
@@ -295,12 +357,16 @@ def start(
         start_new_session=True,
     )
     try:
+        if USE_ZYGOTE:
+            server._open_zygote()
         for component in components:
             server.start_component(component)
+        server._close_zygote()
         server.wait_healthy(components, timeout=timeout)
         server.ready = True
         server._save()
     except BaseException:
+        server._close_zygote()
         server.stop()
         raise
     return server
@@ -331,7 +397,8 @@ def stop_state(state_file: Path) -> None:
     """Stop every process a state file lists and remove the home (the watchdog's job when
     an owner died)."""
     try:
-        pids = list(json.loads(state_file.read_text())["pids"].values())
+        state = json.loads(state_file.read_text())
+        pids = list(state["pids"].values()) + ([state["zygote"]] if state.get("zygote") else [])
     except (OSError, ValueError, KeyError):
         return
     _stop_groups(pids, 5.0)

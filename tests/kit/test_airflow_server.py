@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -49,6 +50,12 @@ def test_passwords_are_generated_private_and_exported(server):
     assert (env["AIRFLOW_API_USER"], env["AIRFLOW_API_PASSWORD"]) == ("monitor", server.passwords["monitor"])
     assert server.passwords["admin"] not in repr(server) and server.passwords["monitor"] not in repr(server)
     assert server.settings["AIRFLOW__API__BASE_URL"] == server.url  # tasks reach the Execution API here
+
+
+def test_components_are_forked_from_one_import_that_then_goes_away(server):
+    assert server._zygote is None  # closed once everything started
+    parent = int(Path(f"/proc/{server.pids['api-server']}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert parent != os.getpid()  # forked by the zygote, not a subprocess of ours
 
 
 def test_a_component_stops_for_real_and_starts_again(server):
