@@ -154,7 +154,7 @@ def grade(
         server = pending.server if pending else postgres.start()
     # A lab that talks to a live Airflow (lab 4's REST API) gets one for the whole run: the
     # runner owns it, so a killed or restarted test process never leaves Airflow behind.
-    live_airflow = servers.start_in_background(lab) if airflow_state is None else None
+    live_airflow = servers.start_in_background(lab, scratch if sandbox else None) if airflow_state is None else None
     airflow_env = live_airflow.env() if live_airflow else ({"LABKIT_AIRFLOW_SERVER": str(airflow_state)} if airflow_state else {})
     home = None
     started = time.monotonic()
@@ -209,6 +209,10 @@ def grade(
         result.save(json_path)
         junit.write_text(junit_xml(result))
     finally:
+        if live_airflow is not None:  # first: its home may be in the scratch folder
+            live_airflow.stop()
+            if live_airflow.error is not None:
+                print(f"The lab's Airflow did not start: {live_airflow.error}", file=sys.stderr)
         if not os.environ.get("LABKIT_KEEP_HOMES"):
             shutil.rmtree(scratch, ignore_errors=True)
             if home is not None:
@@ -220,10 +224,6 @@ def grade(
                 pass
         if own_server:
             server.stop()
-        if live_airflow is not None:
-            live_airflow.stop()
-            if live_airflow.error is not None:
-                print(f"The lab's Airflow did not start: {live_airflow.error}", file=sys.stderr)
     if show:
         print(render(result))
         public_only(lab, hidden)

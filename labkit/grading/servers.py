@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.paths import DAGS
-from labkit.services import airflow, airflow_server
+from labkit.services import airflow_server
 from labkit.stack import EXTRA_DAGS
 
 FLEET = EXTRA_DAGS["lab4"][0]
@@ -45,24 +45,24 @@ def needs_server(lab: str) -> bool:
     return lab in LAB_SERVERS
 
 
-def start(lab: str) -> airflow_server.AirflowServer:
+def start(lab: str, base: Path | None = None) -> airflow_server.AirflowServer:
     recipe = LAB_SERVERS[lab]
-    return airflow_server.start(_name(lab), list(recipe.dags), settings=recipe.settings)
+    return airflow_server.start(_name(lab), list(recipe.dags), settings=recipe.settings, base=base)
 
 
 class Pending:
     """A server starting in a thread; `state_file` is known at once, for the child's env."""
 
-    def __init__(self, lab: str) -> None:
+    def __init__(self, lab: str, base: Path | None = None) -> None:
         self.name = _name(lab)
-        self.state_file = airflow.root() / "servers" / self.name / airflow_server.STATE_FILE
+        self.state_file = (base or airflow_server.servers_root()) / self.name / airflow_server.STATE_FILE
         self.server: airflow_server.AirflowServer | None = None
         self.error: BaseException | None = None
         recipe = LAB_SERVERS[lab]
 
         def run() -> None:
             try:
-                self.server = airflow_server.start(self.name, list(recipe.dags), settings=recipe.settings)
+                self.server = airflow_server.start(self.name, list(recipe.dags), settings=recipe.settings, base=base)
             except BaseException as error:
                 self.error = error
 
@@ -78,8 +78,10 @@ class Pending:
             self.server.stop(grace=STOP_GRACE, remove=True)
 
 
-def start_in_background(lab: str) -> Pending | None:
-    return Pending(lab) if needs_server(lab) else None
+def start_in_background(lab: str, base: Path | None = None) -> Pending | None:
+    """`base`: where its home goes; a grading sandbox's folder, so that the sandboxed tests
+    can reach its state and control files."""
+    return Pending(lab, base) if needs_server(lab) else None
 
 
 @contextmanager

@@ -18,8 +18,9 @@ Every component runs in its own process group, so stopping one also stops what i
 (LocalExecutor workers, the log server). A watchdog stops them all if the process that
 started them dies, so no Airflow process outlives a grading run, even a killed one.
 
-Another process may drive a running server with `attach(state_file)`: `labkit verify`
-starts one server and grades every variant against it.
+Another process may drive a running server with `attach(state_file)`: it asks the owner
+to stop or start components (through files in the home's control/ folder, which works from
+a grading sandbox too). `labkit verify` starts one server and grades every variant on it.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +64,7 @@ class AirflowServer:
     _watchdog: subprocess.Popen | None = field(default=None, repr=False)
     _zygote: subprocess.Popen | None = field(default=None, repr=False)  # forks components while starting
     _tokens: dict[str, str] = field(default_factory=dict, repr=False)
+    _requests_stop: threading.Event | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -87,6 +90,9 @@ class AirflowServer:
         return {**os.environ, **self.home.env(), **self.settings}
 
     def start_component(self, name: str) -> None:
+        if not self.owner:
+            self._ask_owner("start", name)
+            return
         if self.is_running(name):
             return
         logs = self.home.path / "processes"
@@ -109,6 +115,53 @@ class AirflowServer:
         self._procs[name] = process
         self.pids[name] = process.pid
         self._save()
+
+    # -- requests from attached processes -------------------------------------------------
+    # An attached process (a grading run's tests) may run in a sandbox that can neither see
+    # nor signal the components' processes. It drops a request file in the home's control/
+    # folder; the owner, which started the processes, carries it out and answers.
+    def _ask_owner(self, action: str, name: str, timeout: float = 120) -> None:
+        control = self.home.path / "control"
+        control.mkdir(exist_ok=True)
+        request_id = f"{action}-{name}-{os.getpid()}-{time.monotonic_ns()}"
+        answer = control / f"{request_id}.done"
+        tmp = control / f"{request_id}.tmp"
+        tmp.write_text(json.dumps({"action": action, "component": name}))
+        tmp.rename(control / f"{request_id}.json")
+        deadline = time.monotonic() + timeout
+        while not answer.exists():
+            if time.monotonic() > deadline or not self.state_file.exists():
+                raise RuntimeError(f"the process that owns the Airflow at {self.url} did not {action} its {name}")
+            time.sleep(0.05)
+        result = json.loads(answer.read_text())
+        answer.unlink(missing_ok=True)
+        self.pids = _read_state(self.state_file).get("pids", {})
+        if not result.get("ok"):
+            raise RuntimeError(f"could not {action} the {name}: {result.get('error')}")
+
+    def _serve_requests(self, stop: threading.Event) -> None:
+        control = self.home.path / "control"
+        control.mkdir(exist_ok=True)
+        while not stop.wait(0.05):
+            for request in sorted(control.glob("*.json")):
+                try:
+                    body = json.loads(request.read_text())
+                    action = {"stop": self.stop_component, "start": self.start_component}[body["action"]]
+                    if body["component"] not in COMPONENTS:
+                        raise ValueError(f"unknown component {body['component']!r}")
+                    action(body["component"])
+                    outcome = {"ok": True}
+                except Exception as error:  # answered, never raised in the owner
+                    outcome = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+                request.unlink(missing_ok=True)
+                request.with_suffix(".done").write_text(json.dumps(outcome))
+
+    def serve_requests(self) -> None:
+        """Owner: carry out attached processes' stop/start requests (a daemon thread)."""
+        if self._requests_stop is None:
+            self._requests_stop = threading.Event()
+            threading.Thread(target=self._serve_requests, args=(self._requests_stop,), daemon=True,
+                             name=f"airflow requests {self.port}").start()
 
     def _fork(self, name: str, log: Path) -> int | None:
         """Ask the zygote to fork `name`; None when there is no zygote (then: Popen)."""
@@ -158,6 +211,9 @@ class AirflowServer:
         self._save()
 
     def is_running(self, name: str) -> bool:
+        if not self.owner:  # its pids may be invisible here (a sandbox's PID namespace): ask the state
+            self.pids = _read_state(self.state_file).get("pids", {})
+            return name in self.pids
         pid = self.pids.get(name)
         if pid is None:
             return False
@@ -168,6 +224,9 @@ class AirflowServer:
 
     def stop_component(self, name: str, timeout: float = STOP_GRACE) -> None:
         """Stop one component the way an operator would (SIGTERM), and wait until it is gone."""
+        if not self.owner:
+            self._ask_owner("stop", name)
+            return
         pid = self.pids.pop(name, None)
         if pid is not None:
             _stop_groups([pid], timeout)
@@ -184,6 +243,8 @@ class AirflowServer:
         """
         if not self.owner:
             return
+        if self._requests_stop is not None:
+            self._requests_stop.set()
         # Attached processes may have restarted components: the state file knows their pids.
         try:
             self.pids.update(json.loads(self.state_file.read_text())["pids"])
@@ -300,6 +361,10 @@ class AirflowServer:
         self.stop()
 
 
+def servers_root() -> Path:
+    return airflow.root() / "servers"
+
+
 def _command(name: str, port: int) -> list[str]:
     if name == "api-server":
         return ["api-server", "--workers", "1", "--host", "127.0.0.1", "--port", str(port)]
@@ -342,9 +407,11 @@ def start(
     components: tuple[str, ...] = COMPONENTS,
     settings: dict[str, str] | None = None,
     timeout: float = 120,
+    base: Path | None = None,
 ) -> AirflowServer:
-    """A fresh home named `name` with `dags`, every component started, healthy on return."""
-    home = airflow.prepare(name, dags, fresh=True, base=airflow.root() / "servers")
+    """A fresh home `name` (under `base`, default .labkit/airflow/servers) with `dags`, every
+    component started, healthy on return."""
+    home = airflow.prepare(name, dags, fresh=True, base=base or servers_root())
     port = free_port()
     passwords = {user: secrets.token_urlsafe(18) for user in USERS}
     server = AirflowServer(home, port, passwords, {**settings_for(home, port, passwords), **(settings or {})})
@@ -365,6 +432,7 @@ def start(
         server.wait_healthy(components, timeout=timeout)
         server.ready = True
         server._save()
+        server.serve_requests()
     except BaseException:
         server._close_zygote()
         server.stop()
@@ -376,21 +444,15 @@ def attach(state_file: str | Path) -> AirflowServer:
     """Drive a server another process started (it stays that process's to stop)."""
     state = json.loads(Path(state_file).read_text())
     home = airflow.AirflowHome(Path(state["home"]), Path(state["dags_folder"]))
-    server = AirflowServer(home, state["port"], state["passwords"], state["settings"], dict(state["pids"]), owner=False,
-                           ready=state.get("ready", False))
-    for name, pid in list(server.pids.items()):
-        if not process_alive(pid):
-            del server.pids[name]
-    return server
+    return AirflowServer(home, state["port"], state["passwords"], state["settings"], dict(state["pids"]), owner=False,
+                         ready=state.get("ready", False))
 
 
-def from_env() -> AirflowServer | None:
-    """The server a parent process exported in LABKIT_AIRFLOW_SERVER, if it still runs."""
-    state_file = os.environ.get("LABKIT_AIRFLOW_SERVER")
-    if not state_file or not Path(state_file).exists():
-        return None
-    server = attach(state_file)
-    return server if server.is_running("api-server") else None
+def _read_state(state_file: Path) -> dict[str, Any]:
+    try:
+        return json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def stop_state(state_file: Path) -> None:
