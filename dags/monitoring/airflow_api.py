@@ -107,12 +107,13 @@ class AirflowClient:
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None, authenticated: bool = True) -> Any:
         """Call `path` (e.g. "/api/v2/dags") and return the decoded JSON (None when empty)."""
-        # BEGIN SOLUTION: send "Authorization: Bearer <self.token()>" (unless authenticated=False); on a 401 with a cached token, drop it and retry once (tokens expire); any other non-2xx raises AirflowAPIError(describe_error(...), status)
+        # BEGIN SOLUTION: send "Authorization: Bearer <self.token()>" (unless authenticated=False); when Airflow rejects the token itself (401, or 403 "Invalid JWT token": tokens expire, and a restarted server may sign with a new key), drop it and retry once with a new login; any other non-2xx raises AirflowAPIError(describe_error(...), status)
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self.token()}"} if authenticated else {}
             response = self._send(method, path, params=params, json=json, headers=headers)
-            if response.status_code == 401 and authenticated and attempt == 1:
-                self._token = None  # expired or signed by a restarted server: log in again
+            token_rejected = response.status_code == 401 or (response.status_code == 403 and "Invalid JWT" in response.text)
+            if token_rejected and authenticated and attempt == 1:
+                self._token = None  # log in again, once
                 continue
             break
         if not response.is_success:

@@ -77,8 +77,8 @@ class AirflowClient:
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None, authenticated: bool = True) -> Any:
         """Call `path` (e.g. "/api/v2/dags") and return the decoded JSON (None when empty)."""
-        # TODO: send "Authorization: Bearer <self.token()>" (unless authenticated=False); on a 401 with a cached token, drop it and retry once (tokens expire); any other non-2xx raises AirflowAPIError(describe_error(...), status)
-        raise NotImplementedError('TODO: send "Authorization: Bearer <self.token()>" (unless authenticated=False); on a 401 with a cached token, drop it and retry once (tokens expire); any other non-2xx raises AirflowAPIError(describe_error(...), status)')
+        # TODO: send "Authorization: Bearer <self.token()>" (unless authenticated=False); when Airflow rejects the token itself (401, or 403 "Invalid JWT token": tokens expire, and a restarted server may sign with a new key), drop it and retry once with a new login; any other non-2xx raises AirflowAPIError(describe_error(...), status)
+        raise NotImplementedError('TODO: send "Authorization: Bearer <self.token()>" (unless authenticated=False); when Airflow rejects the token itself (401, or 403 "Invalid JWT token": tokens expire, and a restarted server may sign with a new key), drop it and retry once with a new login; any other non-2xx raises AirflowAPIError(describe_error(...), status)')
 
 
 # -- DAGs and runs --------------------------------------------------------------------------
