@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
@@ -43,3 +45,21 @@ def process_alive(pid: int) -> bool:
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True  # no /proc (macOS): os.kill's answer is all we have
+
+
+def serve(handler: type[BaseHTTPRequestHandler], name: str) -> ThreadingHTTPServer:
+    """An HTTP server on a free port of 127.0.0.1 (the local fakes), serving in the background."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    # Daemon handler threads: a held request never keeps the interpreter alive, and
+    # server_close() does not join them.
+    server.daemon_threads = True
+    # A short poll interval makes shutdown() take milliseconds instead of 0.5 s.
+    threading.Thread(target=server.serve_forever, args=(0.02,), name=name, daemon=True).start()
+    return server
+
+
+def shut(server: ThreadingHTTPServer | None) -> None:
+    """Stop a server `serve` started (None: nothing to stop)."""
+    if server is not None:
+        server.shutdown()
+        server.server_close()

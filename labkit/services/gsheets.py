@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from labkit.services import _gsheets_app as app
 from labkit.services._gsheets_app import ApiError, Book
+from labkit.services._net import serve, shut
 
 CLIENT_EMAIL = "labkit-etl@labkit-local.iam.gserviceaccount.com"
 PROJECT_ID = "labkit-local"
@@ -87,17 +88,12 @@ class GoogleSheets:
                 pass
 
         self._private_key()  # make the key now, not inside the first request
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        # A short poll interval makes stop() take milliseconds instead of 0.5 s.
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), name="google-sheets", daemon=True).start()
+        self._server = serve(Handler, "google-sheets")
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shut(self._server)
+        self._server = None
 
     def healthy(self) -> bool:
         if self._server is None:

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from labkit.services._net import serve, shut
+
 FORECAST_PATH = "/data/2.5/onecall"
 SEOUL = (37.5665, 126.9780)
 MODES = ("ok", "error", "empty", "slow", "garbage")
@@ -97,17 +99,12 @@ class WeatherAPI:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        # A short poll interval makes stop() take milliseconds instead of 0.5 s.
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), name="weather-api", daemon=True).start()
+        self._server = serve(Handler, "weather-api")
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shut(self._server)
+        self._server = None
 
     def healthy(self) -> bool:
         return self._server is not None

@@ -33,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from labkit.services._net import serve, shut
+
 WEBHOOK_PREFIX = "/services/"
 MODES = ("ok", "error", "slow")
 PENDING = 0  # `Post.status` while a slow request is still held
@@ -121,20 +123,13 @@ class SlackWebhook:
                 pass
 
         self._release = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # Daemon handler threads: a held slow request never keeps the interpreter alive,
-        # and server_close() does not join them.
-        self._server.daemon_threads = True
-        # A short poll interval makes stop() take milliseconds instead of 0.5 s.
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), name="slack-webhook", daemon=True).start()
+        self._server = serve(Handler, "slack-webhook")
         return self
 
     def stop(self) -> None:
         self._release.set()  # free held slow requests first, so nothing waits on `delay`
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shut(self._server)
+        self._server = None
 
     def healthy(self) -> bool:
         return self._server is not None
