@@ -1,4 +1,5 @@
-"""Helpers the course DAGs share: Slack alerts (alerts.py) and Google Sheets clients (sheets.py).
+"""Helpers the course DAGs share: Slack alerts (alerts.py), Google Sheets clients (sheets.py)
+and the warehouse connection (warehouse.py, given).
 
 Airflow puts the DAGs folder on `sys.path`, so a DAG file imports these as
 `from common.alerts import ...`. Keep them free of work at import time: the DAG

@@ -30,21 +30,19 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 import pendulum
-import psycopg2
 from psycopg2 import sql
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import dag, get_current_context, task
 from common.alerts import task_failure_alert, task_retry_alert
 from common.sheets import sheets_client
+from common.warehouse import warehouse_connection
 
 SPREADSHEET = "Marketing plan 2019"
 TAB = "channel_budget"
 COLUMNS = ("month", "channel", "budget", "spend", "conversion_rate")
 SCHEMA, TABLE = "public", "channel_budget"
 BUCKET = "labkit-lab3"
-WAREHOUSE_CONN_ID = "warehouse"
 
 CREATE_TABLE = sql.SQL(
     """CREATE TABLE IF NOT EXISTS {table} (
@@ -112,14 +110,6 @@ def replace_table(conn, csv_text: str) -> int:
 def s3_key(logical_date) -> str:
     """One object per day: `gsheet/channel_budget/2019-12-01.csv` (replaying a day overwrites it)."""
     return f"gsheet/{TAB}/{logical_date:%Y-%m-%d}.csv"
-
-
-def warehouse_connection():
-    """A psycopg2 connection from the Airflow connection `warehouse` (see lab 1 for why psycopg2)."""
-    conn = PostgresHook.get_connection(WAREHOUSE_CONN_ID)
-    return psycopg2.connect(
-        host=conn.host, port=conn.port or 5432, user=conn.login, password=conn.password, dbname=conn.schema, connect_timeout=10
-    )
 
 
 # ---- The DAG --------------------------------------------------------------------------------

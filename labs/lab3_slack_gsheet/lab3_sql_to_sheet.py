@@ -27,17 +27,15 @@ from typing import Any
 
 import gspread
 import pendulum
-import psycopg2
 
-from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import dag, task
 from common.alerts import task_failure_alert, task_retry_alert
 from common.sheets import sheets_client
+from common.warehouse import warehouse_connection
 
 QUERY = "SELECT month, nps FROM analytics.nps_summary_monthly ORDER BY month"
 SPREADSHEET = "NPS dashboard"
 TAB = "nps_monthly"
-WAREHOUSE_CONN_ID = "warehouse"
 
 
 def run_query(conn, query: str = QUERY) -> tuple[list[str], list[tuple]]:
@@ -79,14 +77,6 @@ def replace_tab(spreadsheet: gspread.Spreadsheet, tab: str, values: list[list[An
     """
     # TODO: find the tab (add it if missing); read what it holds now; pad `values` with "" to cover the old content's rows and columns; grow the grid first if too small (ws.resize); then ONE ws.update(padded, "A1", value_input_option="RAW") — never clear() first
     raise NotImplementedError('TODO: find the tab (add it if missing); read what it holds now; pad `values` with "" to cover the old content\'s rows and columns; grow the grid first if too small (ws.resize); then ONE ws.update(padded, "A1", value_input_option="RAW") — never clear() first')
-
-
-def warehouse_connection():
-    """A psycopg2 connection from the Airflow connection `warehouse` (see lab 1 for why psycopg2)."""
-    conn = PostgresHook.get_connection(WAREHOUSE_CONN_ID)
-    return psycopg2.connect(
-        host=conn.host, port=conn.port or 5432, user=conn.login, password=conn.password, dbname=conn.schema, connect_timeout=10
-    )
 
 
 @dag(
