@@ -349,7 +349,7 @@ class AirflowServer:
             "ready": self.ready,
             "zygote": self._zygote.pid if self._zygote is not None else None,
         }
-        tmp = self.state_file.with_suffix(".tmp")
+        tmp = self.state_file.with_suffix(f".{threading.get_ident()}.tmp")  # the request thread saves too
         tmp.touch(mode=0o600)
         tmp.write_text(json.dumps(state))
         tmp.replace(self.state_file)
