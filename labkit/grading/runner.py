@@ -154,7 +154,9 @@ def grade(
         server = pending.server if pending else postgres.start()
     # A lab that talks to a live Airflow (lab 4's REST API) gets one for the whole run: the
     # runner owns it, so a killed or restarted test process never leaves Airflow behind.
-    live_airflow = servers.start_in_background(lab, scratch if sandbox else None) if airflow_state is None else None
+    live_airflow = (
+        servers.start_in_background(lab, scratch if sandbox else None, target.lab_files(lab)) if airflow_state is None else None
+    )
     airflow_env = live_airflow.env() if live_airflow else ({"LABKIT_AIRFLOW_SERVER": str(airflow_state)} if airflow_state else {})
     home = None
     started = time.monotonic()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +26,14 @@ FLEET = EXTRA_DAGS["lab4"][0]
 
 @dataclass(frozen=True)
 class Recipe:
-    dags: tuple[Path, ...]
+    dags: tuple[Path, ...]  # always in its DAGs folder (given DAGs, test fixtures)
     settings: dict[str, str] = field(default_factory=dict)
+    # True when the scheduler must run the graded target's own DAG files (the student's):
+    # each grading run then needs its own server, and verify cannot share one.
+    with_target: bool = False
+
+    def dag_files(self, target_files: Sequence[Path] = ()) -> list[Path]:
+        return [*self.dags, *(target_files if self.with_target else ())]
 
 
 LAB_SERVERS: dict[str, Recipe] = {
@@ -45,15 +51,20 @@ def needs_server(lab: str) -> bool:
     return lab in LAB_SERVERS
 
 
-def start(lab: str, base: Path | None = None) -> airflow_server.AirflowServer:
+def shareable(lab: str) -> bool:
+    """One server may serve every run of the lab (its DAGs do not depend on the target)."""
+    return needs_server(lab) and not LAB_SERVERS[lab].with_target
+
+
+def start(lab: str, base: Path | None = None, target_files: Sequence[Path] = ()) -> airflow_server.AirflowServer:
     recipe = LAB_SERVERS[lab]
-    return airflow_server.start(_name(lab), list(recipe.dags), settings=recipe.settings, base=base)
+    return airflow_server.start(_name(lab), recipe.dag_files(target_files), settings=recipe.settings, base=base)
 
 
 class Pending:
     """A server starting in a thread; `state_file` is known at once, for the child's env."""
 
-    def __init__(self, lab: str, base: Path | None = None) -> None:
+    def __init__(self, lab: str, base: Path | None = None, target_files: Sequence[Path] = ()) -> None:
         self.name = _name(lab)
         self.state_file = (base or airflow_server.servers_root()) / self.name / airflow_server.STATE_FILE
         self.server: airflow_server.AirflowServer | None = None
@@ -62,7 +73,7 @@ class Pending:
 
         def run() -> None:
             try:
-                self.server = airflow_server.start(self.name, list(recipe.dags), settings=recipe.settings, base=base)
+                self.server = airflow_server.start(self.name, recipe.dag_files(target_files), settings=recipe.settings, base=base)
             except BaseException as error:
                 self.error = error
 
@@ -78,21 +89,21 @@ class Pending:
             self.server.stop(grace=STOP_GRACE, remove=True)
 
 
-def start_in_background(lab: str, base: Path | None = None) -> Pending | None:
+def start_in_background(lab: str, base: Path | None = None, target_files: Sequence[Path] = ()) -> Pending | None:
     """`base`: where its home goes; a grading sandbox's folder, so that the sandboxed tests
     can reach its state and control files."""
-    return Pending(lab, base) if needs_server(lab) else None
+    return Pending(lab, base, target_files) if needs_server(lab) else None
 
 
 @contextmanager
-def server_for(lab: str) -> Iterator[airflow_server.AirflowServer]:
+def server_for(lab: str, target_files: Sequence[Path] = ()) -> Iterator[airflow_server.AirflowServer]:
     """The runner's server for `lab` when there is one (waiting for it to be healthy), else our own."""
     state_file = os.environ.get("LABKIT_AIRFLOW_SERVER", "")
     if Path(state_file).parent.name.startswith(f"{lab}-grading"):
         server = _attach(Path(state_file))
         yield server
         return
-    server = start(lab)
+    server = start(lab, target_files=target_files)
     try:
         yield server
     finally:

@@ -130,7 +130,7 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
     server = postgres.start() if "postgres" in services_for(lab) else None
     # One live Airflow for all of the lab's runs (lab 4), one run at a time: a test that
     # stops its scheduler must not pull it from under another run's test.
-    live = servers.start(lab) if servers.needs_server(lab) else None
+    live = servers.start(lab) if servers.shareable(lab) else None
     if live is not None:
         workers = 1
     try:

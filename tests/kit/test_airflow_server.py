@@ -121,3 +121,12 @@ def test_tests_wait_for_the_runners_server_and_explain_a_failed_start(tmp_path, 
     threading.Timer(0.5, state.unlink).start()  # the runner's start failed and cleaned up
     with pytest.raises(RuntimeError, match="failed to start"):
         servers._attach(state)
+
+
+def test_a_recipe_adds_the_graded_files_only_when_it_runs_them(monkeypatch):
+    given, student = Path("/dags/given.py"), Path("/labs/lab9/student.py")
+    monkeypatch.setitem(servers.LAB_SERVERS, "lab8", servers.Recipe(dags=(given,)))
+    monkeypatch.setitem(servers.LAB_SERVERS, "lab9", servers.Recipe(dags=(given,), with_target=True))
+    assert servers.LAB_SERVERS["lab8"].dag_files([student]) == [given]
+    assert servers.LAB_SERVERS["lab9"].dag_files([student]) == [given, student]
+    assert servers.shareable("lab8") and not servers.shareable("lab9") and not servers.shareable("lab1")
