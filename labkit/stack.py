@@ -212,7 +212,7 @@ def ensure(lab: str | None = None, **kwargs: Any) -> Stack:
         missing = [name for name in wanted if name not in have]
         if not missing:
             return stack
-        extra = start(services=missing, **kwargs)
+        extra = start(lab, services=missing, **kwargs)  # `lab`: its own DAGs, not every lab's
         # Keep the parent's identity and add ours, so our own children attach to both.
         parent_pid = stack.env.get("LABKIT_STACK_PID", "")
         stack.env.update(extra.env)

@@ -32,6 +32,7 @@ NESTED = textwrap.dedent(
         "pid": os.getpid(),
         "env": {key: os.environ.get(key) for key in KEYS},
         "postgres_mode": services.postgres.mode,
+        "dags": sorted(os.listdir(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])),
     }
     if depth == 0:
         import psycopg2
@@ -93,6 +94,12 @@ def test_a_child_process_attaches_to_the_parents_services(chain):
     assert child["env"]["LABKIT_PG_ADMIN_DSN"] == chain["env"]["LABKIT_PG_ADMIN_DSN"]  # no second postgres
     assert child["env"]["AIRFLOW_VAR_WEATHER_API_URL"] == chain["env"]["AIRFLOW_VAR_WEATHER_API_URL"]
     assert child["env"]["AIRFLOW_HOME"] == chain["env"]["AIRFLOW_HOME"]
+
+
+def test_every_level_gets_an_airflow_home_with_only_its_labs_dags(chain):
+    """Attached to a parent's services (a kernel under `make lab`), the lesson's Airflow still holds lab 1's DAG only."""
+    for report in (chain, chain["child"], chain["child"]["child"]):
+        assert report["dags"] == ["lab1_dedupe_upsert.py"]
 
 
 def test_a_grandchild_attaches_to_the_same_services(chain):
