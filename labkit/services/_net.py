@@ -1,12 +1,14 @@
 """Small network helpers shared by the service modules."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -63,3 +65,25 @@ def shut(server: ThreadingHTTPServer | None) -> None:
     if server is not None:
         server.shutdown()
         server.server_close()
+
+
+def reply(
+    request: BaseHTTPRequestHandler,
+    status: int,
+    body: Any,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer one request of a local fake: text as is, anything else as JSON, None as empty."""
+    data = b"" if body is None else (body if isinstance(body, str) else json.dumps(body)).encode()
+    try:
+        request.send_response(status)
+        if body is not None:
+            request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            request.send_header(name.capitalize(), value)
+        request.end_headers()
+        request.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+        pass

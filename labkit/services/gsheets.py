@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from labkit.services import _gsheets_app as app
 from labkit.services._gsheets_app import ApiError, Book
-from labkit.services._net import serve, shut
+from labkit.services._net import reply, serve, shut
 
 CLIENT_EMAIL = "labkit-etl@labkit-local.iam.gserviceaccount.com"
 PROJECT_ID = "labkit-local"
@@ -456,16 +456,7 @@ def _csv_text(source: str | os.PathLike[str]) -> str:
 
 
 def _reply(request: BaseHTTPRequestHandler, status: int, body: Any) -> None:
-    data = b"" if body is None else json.dumps(body).encode()
-    try:
-        request.send_response(status)
-        if body is not None:
-            request.send_header("Content-Type", "application/json; charset=UTF-8")
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data)
-    except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
-        pass
+    reply(request, status, body, "application/json; charset=UTF-8")
 
 
 def start() -> GoogleSheets:

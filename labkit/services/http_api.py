@@ -10,7 +10,6 @@ Tests steer it in-process (`api.today`, `api.mode`); other processes see only HT
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from labkit.services._net import serve, shut
+from labkit.services._net import reply, serve, shut
 
 FORECAST_PATH = "/data/2.5/onecall"
 SEOUL = (37.5665, 126.9780)
@@ -121,35 +120,23 @@ class WeatherAPI:
         parts = urlsplit(request.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path != FORECAST_PATH:
-            return _reply(request, 404, {"cod": 404, "message": "Not found: the forecast is at " + FORECAST_PATH})
+            return reply(request, 404, {"cod": 404, "message": "Not found: the forecast is at " + FORECAST_PATH})
         self.requests += 1
         if query.get("appid") != self.api_key:
-            return _reply(request, 401, {"cod": 401, "message": "Invalid API key (pass it as ?appid=...)"})
+            return reply(request, 401, {"cod": 401, "message": "Invalid API key (pass it as ?appid=...)"})
         if "lat" not in query or "lon" not in query:
-            return _reply(request, 400, {"cod": "400", "message": "Nothing to geocode: pass lat and lon"})
+            return reply(request, 400, {"cod": "400", "message": "Nothing to geocode: pass lat and lon"})
         if self.mode == "error":
-            return _reply(request, 500, {"cod": 500, "message": "Internal error (the fake was told to fail)"})
+            return reply(request, 500, {"cod": 500, "message": "Internal error (the fake was told to fail)"})
         if self.mode == "slow":
             threading.Event().wait(30)  # longer than any sensible client timeout
         if self.mode == "garbage":
-            return _reply(request, 200, "<html>maintenance</html>", content_type="text/html")
+            return reply(request, 200, "<html>maintenance</html>", content_type="text/html")
         self.calls += 1
         body = self.payload(self.calls)
         if self.mode == "empty":
             body["daily"] = []
-        _reply(request, 200, body)
-
-
-def _reply(request: BaseHTTPRequestHandler, status: int, body: Any, content_type: str = "application/json") -> None:
-    data = (json.dumps(body) if not isinstance(body, str) else body).encode()
-    try:
-        request.send_response(status)
-        request.send_header("Content-Type", content_type)
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data)
-    except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
-        pass
+        reply(request, 200, body)
 
 
 def start(**kwargs: Any) -> WeatherAPI:

@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from labkit.services._net import serve, shut
+from labkit.services._net import reply, serve, shut
 
 WEBHOOK_PREFIX = "/services/"
 MODES = ("ok", "error", "slow")
@@ -302,17 +302,7 @@ def _attachment_texts(attachments: Any) -> list[str]:
 
 
 def _reply(request: BaseHTTPRequestHandler, status: int, text: str, **headers: str) -> None:
-    data = text.encode()
-    try:
-        request.send_response(status)
-        request.send_header("Content-Type", "text/html")  # Slack answers text/html, even for "ok"
-        request.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            request.send_header(name.capitalize(), value)
-        request.end_headers()
-        request.wfile.write(data)
-    except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
-        pass
+    reply(request, status, text, "text/html", headers)  # Slack answers text/html, even for "ok"
 
 
 def start(**kwargs: Any) -> SlackWebhook:
