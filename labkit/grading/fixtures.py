@@ -278,6 +278,21 @@ def google_sheets(sheets_server: gsheets.GoogleSheets, monkeypatch: pytest.Monke
     return sheets_server
 
 
+# -- a live Airflow (lab 4): one per session, connected by the plugin after collection -------
+@pytest.fixture(scope="session")
+def live_airflow(labkit_target: Target) -> Callable[[str], Any]:
+    """`live_airflow("lab4")`: that lab's running Airflow (see labkit/grading/servers.py)."""
+    from labkit.grading import servers
+
+    def get(lab: str):
+        server = servers.connect(lab, labkit_target.lab_files(lab))
+        if isinstance(server, Exception):
+            pytest.fail(f"the lab's Airflow did not start: {server}", pytrace=False)
+        return server
+
+    return get
+
+
 # -- running a DAG with dag.test() ----------------------------------------------------------
 @dataclass
 class DagRunResult:

@@ -111,6 +111,19 @@ class Recorder:
             self.results[item.nodeid] = TestResult(item.nodeid, display_name(item), points)
             self.labs.setdefault(lab, []).append(item.nodeid)
         self._progress({"collected": [r.__dict__ for r in self.results.values()], "labs": self.labs})
+        self._connect_live_airflow({lab_of(item) for item in session.items} - {None})
+
+    def _connect_live_airflow(self, labs: set[str | None]) -> None:
+        """Wait for the live Airflow of labs that test against one (lab 4) now, before the
+        first test: its start-up (seconds) must not count against any test's time limit."""
+        if not labs:
+            return
+        from labkit.grading import servers
+
+        target = Target.parse(self.config.getoption("target"))
+        for lab in sorted(labs):
+            if servers.needs_server(lab):
+                servers.connect(lab, target.lab_files(lab))
 
     # -- outcomes ----------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
@@ -144,6 +157,8 @@ class Recorder:
             self._progress({"started": nodeid})
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if "labkit.grading.servers" in sys.modules:
+            sys.modules["labkit.grading.servers"].disconnect_all()  # stops a server of our own
         self._progress({"finished": int(exitstatus)})
         self.config._labkit_exitstatus = int(exitstatus)  # for pytest_unconfigure's quick exit
 

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +108,27 @@ def server_for(lab: str, target_files: Sequence[Path] = ()) -> Iterator[airflow_
         yield server
     finally:
         server.stop(grace=STOP_GRACE, remove=True)
+
+
+# The test session's servers, one per lab: connected after collection (the plugin), before
+# any test, so that waiting for one never counts against a test's time limit.
+_SESSION = ExitStack()
+_CONNECTED: dict[str, airflow_server.AirflowServer | Exception] = {}
+
+
+def connect(lab: str, target_files: Sequence[Path] = ()) -> airflow_server.AirflowServer | Exception:
+    """The session's server for `lab` (the runner's, or one of our own); the error if none started."""
+    if lab not in _CONNECTED:
+        try:
+            _CONNECTED[lab] = _SESSION.enter_context(server_for(lab, target_files))
+        except Exception as error:  # every test that needs it reports this
+            _CONNECTED[lab] = error
+    return _CONNECTED[lab]
+
+
+def disconnect_all() -> None:
+    _SESSION.close()
+    _CONNECTED.clear()
 
 
 def _attach(state_file: Path) -> airflow_server.AirflowServer:

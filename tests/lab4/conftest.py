@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import secrets
 import threading
-from contextlib import ExitStack
 
 import pytest
 
-from labkit.grading import servers
 
 LAB = "lab4"
 FLEET = [f"fleet_{n:02d}" for n in range(25)]
@@ -33,41 +31,15 @@ def monitor(load_lab, api):
     return load_lab(LAB, "monitoring/health_monitor.py")
 
 
-_LIVE = ExitStack()
-_SERVER: list = []  # the run's Airflow, or the error that kept it from starting
-
-
-def _connect() -> None:
-    if not _SERVER:
-        try:
-            server = _LIVE.enter_context(servers.server_for(LAB))
-            server.wait_for_dags(set(ALL_DAGS))
-            _SERVER.append(server)
-        except Exception as error:  # every test that needs it reports this
-            _SERVER.append(error)
-        # The monitor tests import Airflow's Slack hook (~4 s): do it now, while the
-        # client tests spend their time waiting on the network.
-        threading.Thread(target=_import_slack_hook, daemon=True).start()
-
-
-def pytest_collection_finish(session):
-    """Wait for the run's Airflow before the first test, so that its start-up (seconds) is
-    not counted against any test's time limit."""
-    if any(LAB in str(item.path) for item in session.items):
-        _connect()
-
-
-def pytest_sessionfinish(session):
-    _LIVE.close()
-
-
 @pytest.fixture(scope="session")
-def airflow_live():
+def airflow_live(live_airflow):
     """The run's Airflow, healthy, with the fleet of DAGs parsed."""
-    _connect()
-    if isinstance(_SERVER[0], Exception):
-        pytest.fail(f"the lab's Airflow did not start: {_SERVER[0]}", pytrace=False)
-    return _SERVER[0]
+    server = live_airflow(LAB)
+    server.wait_for_dags(set(ALL_DAGS))
+    # The monitor tests import Airflow's Slack hook (~4 s): do it now, while the client
+    # tests spend their time waiting on the network.
+    threading.Thread(target=_import_slack_hook, daemon=True).start()
+    return server
 
 
 def _import_slack_hook() -> None:
