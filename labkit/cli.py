@@ -96,6 +96,11 @@ def full_suite(args: argparse.Namespace) -> int:
             ran = bool(result.tests) and all(t.outcome not in ("not run", "timeout") for t in result.tests)
             print(f"  {'ok  ' if ran and result.score == 0 else 'FAIL'} {lab}: {result.score:g}/{result.max_score:g}, "
                   f"{len(result.tests)} tests ran")
+            for test in result.tests:  # say which, so that a CI log alone explains the failure
+                if test.outcome in ("not run", "timeout") or test.earned:
+                    print(f"         {test.outcome}: {test.name} — {test.reason}")
+            if result.note:
+                print(f"         {result.note}")
             steps.append((f"{lab} starter runs and scores 0", 0 if ran and result.score == 0 else 1))
     else:
         print("\n== 2/4 the kit's own tests (tests/kit)")

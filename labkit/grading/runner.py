@@ -46,6 +46,7 @@ HIDDEN = TESTS / "hidden"
 DISABLED_PLUGINS = (
     "no:cacheprovider", "no:nbmake", "no:pytest_httpserver", "no:anyio", "no:platformdirs", "no:unraisableexception",
 )
+INTERNAL_ERROR = 3  # pytest.ExitCode.INTERNAL_ERROR
 STUCK_AFTER = 45.0  # a test running this long is stuck in code SIGALRM cannot stop (C)
 STUCK_AFTER_HANG = 10.0  # once one test was stuck, the next gets less patience
 
@@ -191,7 +192,9 @@ def grade(
                 timed_out = ended == "limit"
                 returncode = child.returncode if child.returncode is not None else -9
                 state = _read_progress(progress)
-                if timed_out or state.finished or restarts >= MAX_RESTARTS:
+                # pytest's own INTERNALERROR (exit code 3) ends the session early: like a
+                # crash, score the test it happened in and run the rest again.
+                if timed_out or (state.finished and returncode != INTERNAL_ERROR) or restarts >= MAX_RESTARTS:
                     break
                 crashed = state.in_flight()
                 if crashed is None or not state.unfinished():
@@ -319,6 +322,8 @@ class Progress:
 
 
 def _crash_reason(returncode: int) -> str:
+    if returncode == INTERNAL_ERROR:
+        return "pytest itself failed while reporting this test (INTERNALERROR: see the full log)"
     if returncode == -signal.SIGXFSZ:
         return f"the code wrote more than {OUTPUT_LIMIT // 2**20} MB (output or a file) and was stopped"
     if returncode < 0:

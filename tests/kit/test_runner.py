@@ -195,3 +195,22 @@ def test_a_stopped_run_is_saved_and_rendered_like_any_other(loop_run):
 def test_the_runner_stops_its_own_postgres_after_a_killed_run(loop_run):
     assert loop_run["servers_left"] == set()
     assert not list(runner.postgres.run_root().glob(f"pg-{os.getpid()}-*"))
+
+
+# -- pytest itself fails (INTERNALERROR) in the middle of a run ---------------------------------
+BROKEN = "test_transform_makes_one_row_per_day"
+
+
+def test_an_internal_error_in_pytest_costs_one_test_not_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABKIT_KIT_BREAK_REPORT_IN", BROKEN)
+    selection = "test_fetch_returns_the_forecast or test_transform_makes_one_row_per_day or test_creates_the_table_when_missing"
+    outcome = runner.grade(
+        "lab1", "reference", results=tmp_path, show=False, time_limit=120,
+        extra_args=["-p", "tests.kit.break_report_plugin", "-k", selection],
+    )
+    by_name = {_short(test.nodeid): test for test in outcome.result.tests}
+    assert outcome.restarts == 1
+    assert by_name[BROKEN].outcome == FAILED and "INTERNALERROR" in by_name[BROKEN].reason
+    # The tests before and after it were scored as usual.
+    assert by_name["test_fetch_returns_the_forecast"].outcome == PASSED
+    assert by_name["test_creates_the_table_when_missing"].outcome == PASSED

@@ -7,7 +7,6 @@ paused, which Variables exist, that the scheduler runs.
 from __future__ import annotations
 
 import secrets
-import threading
 
 import pytest
 
@@ -36,13 +35,18 @@ def airflow_live(live_airflow):
     """The run's Airflow, healthy, with the fleet of DAGs parsed."""
     server = live_airflow(LAB)
     server.wait_for_dags(set(ALL_DAGS))
-    # The monitor tests import Airflow's Slack hook (~4 s): do it now, while the client
-    # tests spend their time waiting on the network.
-    threading.Thread(target=_import_slack_hook, daemon=True).start()
     return server
 
 
-def _import_slack_hook() -> None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session):
+    """Import Airflow's Slack hook (~4 s, for the monitor tests) before the first test, while
+    the runner's Airflow is still starting: the wait for it comes right after this.
+
+    Not in a background thread: CPython 3.11 can fail with "SystemError: AST constructor
+    recursion depth mismatch" when one thread compiles an import while another formats a
+    failed test's traceback (pytest-dev/pytest#10763).
+    """
     try:
         import airflow.providers.slack.hooks.slack_webhook  # noqa: F401
     except Exception:  # the test that needs it reports the problem
