@@ -54,6 +54,10 @@ def lab5_latest_only():
     [published, notified] >> cleanup()
     [published, notified] >> watcher()
     # END SOLUTION
+    # BEGIN STARTER
+    # build_tables() >> publish()  # TODO: LatestOnly before notify_customers; cleanup (all_done) and watcher (one_failed) after both
+    # notify_customers()
+    # END STARTER
 
 
 lab5_latest_only()

@@ -22,13 +22,13 @@ from labkit.paths import DAGS
 from labkit.services import airflow, airflow_server, gsheets, http_api, postgres, s3, slack
 
 # What each lab talks to. Airflow is in every lab: a prepared home for `dag.test()`, or
-# (lab 4) a live Airflow with its REST API, scheduler and the rest.
+# (labs 4 and 5) a live Airflow with its REST API, scheduler and the rest.
 LAB_SERVICES: dict[str, tuple[str, ...]] = {
     "lab1": ("postgres", "weather_api", "airflow"),
     "lab2": ("postgres", "airflow"),
     "lab3": ("postgres", "s3", "slack", "sheets", "airflow"),
     "lab4": ("slack", "airflow_server"),
-    "lab5": ("postgres", "airflow"),
+    "lab5": ("airflow_server",),
     "lab6": ("postgres", "s3", "airflow"),
 }
 ALL_SERVICES = ("postgres", "s3", "weather_api", "airflow")
@@ -39,6 +39,9 @@ IN_PROCESS = ("slack", "sheets", "airflow_server")
 # DAGs a lesson's Airflow holds besides the lab's own: lab 4's 25 do-nothing DAGs make the
 # API's pagination visible.
 EXTRA_DAGS: dict[str, tuple[Path, ...]] = {"lab4": (Path(__file__).parent / "data" / "dags" / "lab4_fleet.py",)}
+# Settings a lab's live Airflow needs, in lessons and in grading alike. Lab 5: four task
+# slots, since a trigger that waits holds one while the run it waits for needs another.
+SERVER_SETTINGS: dict[str, dict[str, str]] = {"lab5": {"AIRFLOW__CORE__PARALLELISM": "4"}}
 
 
 @dataclass
@@ -150,7 +153,9 @@ def start(
             budget.seed(stack.sheets)
             stack.env.update(stack.sheets.env())
         if "airflow_server" in wanted:
-            stack.airflow_server = airflow_server.start(f"{airflow_name}-live", dags if dags is not None else default_dags(lab))
+            stack.airflow_server = airflow_server.start(
+                f"{airflow_name}-live", dags if dags is not None else default_dags(lab), settings=SERVER_SETTINGS.get(lab or "")
+            )
             stack._owned.append(stack.airflow_server)
             stack.airflow_home = stack.airflow_server.home
             stack.env.update({**stack.airflow_server.home.env(), **stack.airflow_server.settings, **stack.airflow_server.env()})

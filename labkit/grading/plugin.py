@@ -51,6 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): points this graded test is worth")
     config.addinivalue_line("markers", "hidden: an instructor-only test, reported but not run for students")
+    config.addinivalue_line("markers", "if_stuck(hint): the likely cause, when this test never returns and the runner stops it")
     config.pluginmanager.register(Recorder(config), "labkit-recorder")
     if config.getoption("labkit_progress"):
         # A grading run is short-lived and imports Airflow: collecting cycles less often
@@ -110,7 +111,22 @@ class Recorder:
             points = float(marker.args[0]) if marker.args else 1.0
             self.results[item.nodeid] = TestResult(item.nodeid, display_name(item), points)
             self.labs.setdefault(lab, []).append(item.nodeid)
-        self._progress({"collected": [r.__dict__ for r in self.results.values()], "labs": self.labs})
+        # A test that declares a longer pytest timeout (one waiting on a real scheduler) tells
+        # the runner, whose watch for stuck tests would otherwise stop it first.
+        limits = {
+            item.nodeid: float(marker.args[0])
+            for item in session.items
+            if item.nodeid in self.results and (marker := item.get_closest_marker("timeout")) and marker.args
+        }
+        hints = {
+            item.nodeid: str(marker.args[0])
+            for item in session.items
+            if item.nodeid in self.results and (marker := item.get_closest_marker("if_stuck")) and marker.args
+        }
+        self._progress({
+            "collected": [r.__dict__ for r in self.results.values()], "labs": self.labs,
+            "time_limits": limits, "if_stuck": hints,
+        })
         self._connect_live_airflow({lab_of(item) for item in session.items} - {None})
 
     def _connect_live_airflow(self, labs: set[str | None]) -> None:

@@ -49,6 +49,7 @@ DISABLED_PLUGINS = (
 INTERNAL_ERROR = 3  # pytest.ExitCode.INTERNAL_ERROR
 STUCK_AFTER = 45.0  # a test running this long is stuck in code SIGALRM cannot stop (C)
 STUCK_AFTER_HANG = 10.0  # once one test was stuck, the next gets less patience
+STUCK_MARGIN = 15.0  # past a test's own declared timeout, before the runner steps in
 
 
 @dataclass
@@ -200,7 +201,7 @@ def grade(
                 if crashed is None or not state.unfinished():
                     break
                 # The child died (or was stopped) inside `crashed`: score it 0, run the rest again.
-                state.mark_crashed(progress, crashed, returncode, stuck=ended == "stuck", waited=stuck_after)
+                state.mark_crashed(progress, crashed, returncode, stuck=ended == "stuck", waited=state.patience(crashed, stuck_after))
                 if ended == "stuck":
                     stuck_after = STUCK_AFTER_HANG
                     # The code loops: later tests that reach it get little patience.
@@ -270,7 +271,7 @@ def _wait(child: subprocess.Popen, limit: float, progress: Path, show: bool, stu
             stuck_after = min(stuck_after, STUCK_AFTER_HANG)  # the code loops: less patience
         if flight != current:
             current, since = flight, now
-        elif flight is not None and now - since > stuck_after:
+        elif flight is not None and now - since > state.patience(flight, stuck_after):
             _kill_group(child)
             return "stuck"
         if live and state.collected:
@@ -296,6 +297,12 @@ class Progress:
     results: dict[str, dict] = field(default_factory=dict)
     started: list[str] = field(default_factory=list)
     finished: bool = False
+    time_limits: dict[str, float] = field(default_factory=dict)  # tests allowed more than STUCK_AFTER
+    if_stuck: dict[str, str] = field(default_factory=dict)  # a test's own word on why it may never return
+
+    def patience(self, nodeid: str, stuck_after: float) -> float:
+        """How long `nodeid` may run before it counts as stuck."""
+        return max(stuck_after, self.time_limits.get(nodeid, 0) + STUCK_MARGIN)
 
     def in_flight(self) -> str | None:
         return next((nodeid for nodeid in reversed(self.started) if nodeid not in self.results), None)
@@ -310,8 +317,10 @@ class Progress:
         entry = next(e for e in self.collected if e["nodeid"] == nodeid)
         if stuck:
             outcome = TIMEOUT
-            reason = (f"stopped after {waited:.0f} s: the code never returned (a loop inside C code, "
-                      "e.g. sum(itertools.count()), ignores the per-test timeout)")
+            hint = self.if_stuck.get(nodeid) or (
+                "A loop inside C code (e.g. sum(itertools.count())) or a wait that ignores signals "
+                "cannot be interrupted by the per-test timeout.")
+            reason = f"stopped after {waited:.0f} s: the code never returned. {hint}"
         else:
             outcome, reason = FAILED, _crash_reason(returncode)
         record = {**entry, "outcome": outcome, "reason": reason, "details": reason + (
@@ -342,6 +351,8 @@ def _read_progress(progress: Path) -> Progress:
             continue  # a line cut short by a kill
         if "collected" in record:
             state.collected = state.collected or record["collected"]  # later attempts see fewer
+            state.time_limits.update(record.get("time_limits", {}))
+            state.if_stuck.update(record.get("if_stuck", {}))
             state.finished = False
         elif "result" in record:
             state.results[record["result"]["nodeid"]] = record["result"]

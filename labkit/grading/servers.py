@@ -1,4 +1,4 @@
-"""The live Airflow a lab's tests talk to (lab 4: the REST API), started by the grading runner.
+"""The live Airflow a lab's tests talk to (lab 4: the REST API; lab 5: the scheduler), started by the grading runner.
 
 The runner starts it while pytest is still importing and passes its state file to the
 test process in LABKIT_AIRFLOW_SERVER; the tests attach to it. The runner stops it when
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from labkit.paths import DAGS
 from labkit.services import airflow_server
-from labkit.stack import EXTRA_DAGS
+from labkit.stack import EXTRA_DAGS, SERVER_SETTINGS
 
 FLEET = EXTRA_DAGS["lab4"][0]
 
@@ -42,6 +42,8 @@ LAB_SERVERS: dict[str, Recipe] = {
         # Ten per page: with 26 DAGs, a client that ignores pagination sees it at once.
         settings={"AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "10", "AIRFLOW__API__FALLBACK_PAGE_LIMIT": "10"},
     ),
+    # The scheduler runs the student's own lab 5 DAGs: what waits for what, backfills, LatestOnly.
+    "lab5": Recipe(dags=(), settings=SERVER_SETTINGS["lab5"], with_target=True),
 }
 ATTACH_TIMEOUT = 150.0
 STOP_GRACE = 1.0  # the home is deleted afterwards: no state worth a clean shutdown

@@ -214,3 +214,23 @@ def test_an_internal_error_in_pytest_costs_one_test_not_the_rest(tmp_path, monke
     # The tests before and after it were scored as usual.
     assert by_name["test_fetch_returns_the_forecast"].outcome == PASSED
     assert by_name["test_creates_the_table_when_missing"].outcome == PASSED
+
+
+# -- what a test may declare to the runner's watch for stuck tests ----------------------------
+def test_a_test_declares_a_longer_limit_and_why_it_may_hang(tmp_path):
+    progress = tmp_path / "progress.jsonl"
+    entry = {"nodeid": "tests/labX/test_a.py::test_waits", "name": "waits", "points": 1.0, "outcome": NOT_RUN,
+             "reason": "", "details": ""}
+    quick = {**entry, "nodeid": "tests/labX/test_a.py::test_quick"}
+    progress.write_text("\n".join(json.dumps(record) for record in (
+        {"collected": [entry, quick], "labs": {}, "time_limits": {entry["nodeid"]: 75.0},
+         "if_stuck": {entry["nodeid"]: "Nobody runs the run it waits for."}},
+        {"started": entry["nodeid"]},
+    )) + "\n")
+    state = runner._read_progress(progress)
+    assert state.patience(entry["nodeid"], runner.STUCK_AFTER) == 75.0 + runner.STUCK_MARGIN
+    assert state.patience(quick["nodeid"], runner.STUCK_AFTER) == runner.STUCK_AFTER
+    state.mark_crashed(progress, entry["nodeid"], -9, stuck=True, waited=90)
+    saved = runner._read_progress(progress).results[entry["nodeid"]]
+    assert saved["outcome"] == TIMEOUT
+    assert saved["reason"] == "stopped after 90 s: the code never returned. Nobody runs the run it waits for."

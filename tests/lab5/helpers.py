@@ -1,0 +1,146 @@
+"""What the lab 5 tests read back: runs in the test's Airflow DB, and runs on the live scheduler."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from labkit.grading.checks import fail
+
+REPORT = "lab5_orders_report"
+PIPELINE = "lab5_orders_pipeline"
+WAITING = "lab5_orders_pipeline_and_wait"
+LATEST = "lab5_latest_only"
+FINAL = ("success", "failed")
+# Why a test that runs lab5_orders_pipeline with dag.test() may never return (the runner says it).
+WAITS_FOREVER = ("Under dag.test() nobody runs the report, so a trigger with wait_for_completion=True waits forever: "
+                 "only lab5_orders_pipeline_and_wait should wait (trigger_report(wait=...)).")
+
+
+# -- runs made by dag.test() in this test process's Airflow home -------------------------------
+@dataclass
+class Run:
+    dag_id: str
+    run_id: str
+    state: str
+    logical_date: datetime | None
+    conf: dict
+    run_type: str
+
+
+def runs_of(dag_id: str, logical_date: datetime | None = None) -> list[Run]:
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = session.query(DagRun).filter(DagRun.dag_id == dag_id)
+        if logical_date is not None:
+            query = query.filter(DagRun.logical_date == logical_date)
+        return [
+            Run(r.dag_id, r.run_id, str(r.state), r.logical_date, dict(r.conf or {}), str(r.run_type))
+            for r in query.order_by(DagRun.id)
+        ]
+
+
+def returned(dag_id: str, run_id: str, task_id: str) -> Any:
+    """What a task returned (its "return_value" XCom), or None."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = (
+            session.query(XComModel)
+            .filter_by(dag_id=dag_id, run_id=run_id, task_id=task_id, key="return_value")
+            .one_or_none()
+        )
+        return XComModel.deserialize_value(row) if row is not None else None
+
+
+def task_of(dag, task_id: str):
+    if task_id not in dag.task_dict:
+        fail(f"{dag.dag_id} has no task {task_id!r} (it has: {', '.join(sorted(dag.task_dict))})")
+    return dag.task_dict[task_id]
+
+
+def expect_states(result, wanted: dict[str, str], why: str) -> None:
+    """Each task in `wanted` ended in that state; the message shows the whole run."""
+    wrong = {task: result.task_states.get(task) for task, state in wanted.items() if result.task_states.get(task) != state}
+    if wrong:
+        expected = ", ".join(f"{task}={wanted[task]}" for task in wrong)
+        fail(f"{why}: expected {expected}\n{result.summary()}")
+
+
+# -- the live scheduler ------------------------------------------------------------------------
+@dataclass
+class SchedulerWork:
+    """Runs the graded scheduler tests wait for, started before the first test of the session
+    so that the scheduler works while the dag.test() tests run."""
+
+    server: Any = None
+    problems: dict[str, str] = field(default_factory=dict)  # dag_id -> why its runs cannot be checked
+
+    def problem(self, dag_id: str) -> None:
+        if dag_id in self.problems:
+            fail(self.problems[dag_id])
+
+    def run(self, dag_id: str, run_id: str, timeout: float) -> dict:
+        """The run, once it has finished (fails the test, naming the states, at the timeout)."""
+        self.problem(dag_id)
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.server.api("GET", f"dags/{dag_id}/dagRuns/{run_id}")
+            run = response.json() if response.status_code == 200 else {}
+            if run.get("state") in FINAL:
+                return run
+            if time.monotonic() > deadline:
+                fail(f"the scheduler had not finished {dag_id}'s run {run_id} after {timeout:.0f} s "
+                     f"(state {run.get('state', response.status_code)}): {self.states(dag_id, run_id)}")
+            time.sleep(0.5)
+
+    def runs(self, dag_id: str, run_type: str, count: int, timeout: float) -> list[dict]:
+        """`count` finished runs of `run_type` ("backfill", "scheduled"), oldest first."""
+        self.problem(dag_id)
+        deadline = time.monotonic() + timeout
+        while True:
+            runs = [r for r in self.server.api("GET", f"dags/{dag_id}/dagRuns", params={"order_by": "logical_date"}).json()["dag_runs"]
+                    if r["run_type"] == run_type]
+            if len(runs) >= count and all(r["state"] in FINAL for r in runs):
+                return runs
+            if time.monotonic() > deadline:
+                seen = "; ".join(f"{r['logical_date']} {r['state']}: {self.states(dag_id, r['dag_run_id'])}" for r in runs)
+                fail(f"after {timeout:.0f} s the scheduler had not finished {count} {run_type} run(s) of {dag_id}: "
+                     f"{seen or 'none created'}")
+            time.sleep(0.5)
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, dict]:
+        answer = self.server.api("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()
+        return {ti["task_id"]: ti for ti in answer.get("task_instances", [])}
+
+    def states(self, dag_id: str, run_id: str) -> str:
+        return ", ".join(f"{task}={ti['state']}" for task, ti in sorted(self.task_states(dag_id, run_id).items()))
+
+
+def wait_for_dags_or_errors(server, dag_ids: set[str], timeout: float = 45) -> dict[str, str]:
+    """dag_id -> why the scheduler does not have it (its file's import error), once every DAG
+    is either parsed or explained."""
+    deadline = time.monotonic() + timeout
+    while True:
+        known = {d["dag_id"] for d in server.api("GET", "dags", params={"limit": 100}).json()["dags"]}
+        errors = server.api("GET", "importErrors", params={"limit": 100}).json().get("import_errors", [])
+        missing = dag_ids - known
+        if not missing:
+            return {}
+        explained = {}
+        for dag_id in missing:
+            for error in errors:
+                if error["filename"].endswith(_file_of(dag_id)):
+                    last = error["stack_trace"].strip().splitlines()[-1]
+                    explained[dag_id] = f"the scheduler could not load {_file_of(dag_id)}: {last}"
+        if len(explained) == len(missing) or time.monotonic() > deadline:
+            return {d: explained.get(d, f"the scheduler never saw a DAG {d} (after {timeout:.0f} s)") for d in missing}
+        time.sleep(0.5)
+
+
+def _file_of(dag_id: str) -> str:
+    return {WAITING: "lab5_orders_pipeline.py"}.get(dag_id, f"{dag_id}.py")

@@ -1,0 +1,4 @@
+"""The LatestOnlyOperator is created but not upstream of notify_customers: every backfill e-mails customers again."""
+FILE = "lab5_latest_only.py"
+MUST_FAIL = ["test_latest_only_skips_notifications_in_a_backfill"]
+EDITS = [("    latest >> notified\n", "")]
