@@ -87,6 +87,15 @@ def scheduler_work(live_airflow) -> SchedulerWork:
     except pytest.fail.Exception as error:
         work.problems = {dag_id: str(error) for dag_id in (WAITING, LATEST)}
         return work
+    try:
+        _start_runs(server, work)
+    except Exception as error:  # the API went away: only the scheduler tests can tell
+        for dag_id in (WAITING, LATEST):
+            work.problems.setdefault(dag_id, f"the lab's Airflow stopped answering: {type(error).__name__}: {error}")
+    return work
+
+
+def _start_runs(server, work: SchedulerWork) -> None:
     work.problems = wait_for_dags_or_errors(server, {REPORT, WAITING, LATEST})
     for dag_id in (REPORT, WAITING, LATEST):  # unpausing LATEST lets the scheduler create its latest run
         if dag_id not in work.problems:
@@ -107,4 +116,3 @@ def scheduler_work(live_airflow) -> SchedulerWork:
         })
         if response.status_code != 200:
             work.problems[LATEST] = f"Airflow refused a backfill of {LATEST}: {response.status_code} {response.text[:300]}"
-    return work

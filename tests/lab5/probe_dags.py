@@ -15,20 +15,28 @@ PROBE_TIMEOUT = 3  # seconds: a missing upstream must fail the sensor this fast
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 
+def probe(**kwargs):
+    """Your sensor, checking every second: a test has no time to wait out your poke_interval
+    (test_sensor_gives_its_slot_back_between_checks checks the one you chose)."""
+    sensor = wait_for_orders(**kwargs)
+    sensor.poke_interval = min(sensor.poke_interval, 1)
+    return sensor
+
+
 @dag(schedule=None, start_date=START, catchup=False)
 def lab5_probe_same_day():
-    wait_for_orders(timeout=PROBE_TIMEOUT)
+    probe(timeout=PROBE_TIMEOUT)
 
 
 @dag(schedule=None, start_date=START, catchup=False)
 def lab5_probe_one_hour_later():
-    wait_for_orders(offset=timedelta(hours=1), timeout=PROBE_TIMEOUT)
+    probe(offset=timedelta(hours=1), timeout=PROBE_TIMEOUT)
 
 
 @dag(schedule=None, start_date=START, catchup=False)
 def lab5_probe_patient():
     """Patient enough that only failed_states can end it early (the hidden test)."""
-    wait_for_orders(timeout=15)
+    probe(timeout=15)
 
 
 lab5_probe_same_day()
