@@ -11,7 +11,9 @@ wait for "every day of the week" this way (different frequencies do not match).
 
 `mode="reschedule"` gives the worker slot back between checks (a poking sensor holds one
 for hours); `timeout` ends the wait as a failure, so a missing upstream is reported instead
-of blocking forever.
+of blocking forever. (Airflow 3.3 sometimes fails a reschedule-mode sensor whose poke
+interval is seconds on a busy scheduler, apache/airflow#71172: clear it and it runs again.
+Production sensors check every few minutes.)
 """
 from __future__ import annotations
 

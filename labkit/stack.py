@@ -153,10 +153,13 @@ def start(
             budget.seed(stack.sheets)
             stack.env.update(stack.sheets.env())
         if "airflow_server" in wanted:
+            # A home of this process's own: two kernels of one lesson (or a kernel and
+            # `make test`'s notebook run) must not wipe or stop each other's Airflow.
             stack.airflow_server = airflow_server.start(
-                f"{airflow_name}-live", dags if dags is not None else default_dags(lab), settings=SERVER_SETTINGS.get(lab or "")
+                f"{airflow_name}-live-{os.getpid()}", dags if dags is not None else default_dags(lab),
+                settings=SERVER_SETTINGS.get(lab or ""),
             )
-            stack._owned.append(stack.airflow_server)
+            stack._owned.append(_Removed(stack.airflow_server))
             stack.airflow_home = stack.airflow_server.home
             stack.env.update({**stack.airflow_server.home.env(), **stack.airflow_server.settings, **stack.airflow_server.env()})
         if "airflow" in wanted:
@@ -178,14 +181,33 @@ def _real(connection: str, fake_marker: str) -> bool:
     return bool(os.environ.get(connection)) and not os.environ.get(fake_marker)
 
 
+@dataclass
+class _Removed:
+    """Stops a lesson's live Airflow and deletes its home (it is per process: nothing to keep)."""
+
+    server: airflow_server.AirflowServer
+
+    def stop(self) -> None:
+        self.server.stop(remove=True)
+
+
 def default_dags(lab: str | None) -> list[Path]:
-    """The reference DAGs a lesson demonstrates (all of them when no lab is named)."""
+    """The DAGs a lesson demonstrates (all of them when no lab is named): the reference, or
+    in a student edition the student's own files, so a lesson runs what they wrote."""
+    from labkit.edition import is_student_edition
     from labkit.grading.targets import LAB_PACKAGES
+    from labkit.paths import lab_dir
 
     pattern = f"{lab}_*.py" if lab else "lab[0-9]*_*.py"
     packages = LAB_PACKAGES.get(lab, ()) if lab else sorted({p for ps in LAB_PACKAGES.values() for p in ps})
     extra = list(EXTRA_DAGS.get(lab, ())) if lab else []
-    return sorted(DAGS.glob(pattern)) + [DAGS / package for package in packages] + extra
+    folder = DAGS
+    if lab and is_student_edition():
+        try:
+            folder = lab_dir(lab)
+        except FileNotFoundError:  # a lab without a starter folder yet
+            pass
+    return sorted(folder.glob(pattern)) + [folder / package for package in packages] + extra
 
 
 def attach() -> Stack | None:

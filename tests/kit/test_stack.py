@@ -148,3 +148,15 @@ def test_a_connection_the_user_defined_means_real_mode(monkeypatch):
         assert services.slack is None and "AIRFLOW_CONN_SLACK_ALERTS" not in services.env
     finally:
         services.stop()
+
+
+def test_a_lesson_runs_the_reference_here_and_the_students_files_in_a_student_edition(monkeypatch):
+    import labkit.edition
+    from labkit.paths import DAGS, lab_dir
+    from labkit.stack import default_dags
+
+    assert {path.parent for path in default_dags("lab5")} == {DAGS}
+    monkeypatch.setattr(labkit.edition, "is_student_edition", lambda root=ROOT: True)
+    in_edition = default_dags("lab5")
+    assert {path.parent for path in in_edition} == {lab_dir("lab5")}
+    assert "lab5_latest_only.py" in {path.name for path in in_edition}
