@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -132,7 +133,7 @@ def test_two_overlapping_builds_do_not_collide(lab, warehouse, tmp_path, source_
     """Two builds of the same summary at once both succeed and leave one correct table"""
     _build(lab, warehouse, tmp_path, course_config("nps_summary_monthly"))
     slow = course_config("nps_summary_monthly")
-    slow["main_sql"] = "SELECT s.* FROM (" + slow["main_sql"] + ") s, LATERAL (SELECT pg_sleep(0.05)) z"
+    slow["main_sql"] = "SELECT s.* FROM (" + slow["main_sql"] + ") s, LATERAL (SELECT pg_sleep(0.1)) z"
     errors: list[BaseException] = []
 
     def run(run_id: str) -> None:
@@ -144,8 +145,15 @@ def test_two_overlapping_builds_do_not_collide(lab, warehouse, tmp_path, source_
     for run_id in ("scheduled__a", "scheduled__b"):
         (tmp_path / run_id).mkdir()
     threads = [threading.Thread(target=run, args=(r,)) for r in ("scheduled__a", "scheduled__b")]
-    for t in threads:
-        t.start()
+    # Overlap for sure, however loaded the machine: the second build starts once the
+    # first one's slow query is running in PostgreSQL.
+    threads[0].start()
+    deadline = time.monotonic() + 10
+    while threads[0].is_alive() and time.monotonic() < deadline and not warehouse.query(
+        "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%%pg_sleep(0.1)%%' AND pid <> pg_backend_pid()"
+    ):
+        time.sleep(0.01)
+    threads[1].start()
     for t in threads:
         t.join(timeout=30)
     for err in errors:
