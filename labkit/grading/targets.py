@@ -80,7 +80,7 @@ def _lab_folder_name(lab: str) -> str:
 
 
 # Packages in dags/ whose modules a lab's student writes (the rest of dags/ is reference only).
-LAB_PACKAGES: dict[str, tuple[str, ...]] = {"lab3": ("common",), "lab4": ("monitoring",)}
+LAB_PACKAGES: dict[str, tuple[str, ...]] = {"lab3": ("common",), "lab4": ("monitoring",), "lab6": ("backups",)}
 
 
 def lab_filenames(lab: str) -> list[str]:
