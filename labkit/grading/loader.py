@@ -67,8 +67,11 @@ def _load_package_module(path: Path, name: str, package_root: Path, shown: str) 
     if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
         return loaded  # a DAG file imported it already: share that copy
     top = name.split(".")[0]
-    for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
-        del sys.modules[key]  # a package of the same name from elsewhere (another target)
+    package = sys.modules.get(top)
+    here = (package_root / top).resolve()
+    if package is not None and not any(Path(p).resolve() == here for p in getattr(package, "__path__", [])):
+        for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
+            del sys.modules[key]  # a package of the same name from elsewhere (another target)
     root = str(package_root)
     if root in sys.path:
         sys.path.remove(root)

@@ -103,6 +103,11 @@ def _tool(name: str, server: postgres.PostgresServer, args: list[str]) -> None:
         raise RuntimeError(f"{name} failed: {done.stderr.strip()[-1000:]}")
 
 
+def dump(db: MetadataDB, path: Path) -> None:
+    """pg_dump `db` (custom format) with the kit's own tools: what tests compare students' work with."""
+    _tool("pg_dump", db.server, ["--format=custom", f"--file={path}", db.name])
+
+
 def new_fernet_key() -> str:
     return Fernet.generate_key().decode()
 

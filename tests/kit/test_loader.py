@@ -157,3 +157,16 @@ def test_a_package_module_that_fails_is_explained(tmp_path, monkeypatch):
         for name in ("pkgy", "pkgy.alerts"):
             sys.modules.pop(name, None)
 
+
+
+def test_modules_of_one_package_share_their_imports(tmp_path):
+    """Loading pkg/a.py then pkg/b.py (which imports pkg.a) gives one pkg.a, not two copies
+    whose classes differ (an `except a.Error` would miss b's errors)."""
+    package = tmp_path / "kitpkg_share"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("class Error(Exception):\n    pass\n")
+    (package / "b.py").write_text("from kitpkg_share.a import Error\n")
+    a = load_module(package / "a.py", "kitpkg_share.a", tmp_path)
+    b = load_module(package / "b.py", "kitpkg_share.b", tmp_path)
+    assert b.Error is a.Error

@@ -1,0 +1,74 @@
+# Generated from dags/lab6_backup_metadata.py by `labkit release`: edit the parts marked TODO.
+"""Lab 6 · back up Airflow's metadata DB to S3 every day, and keep the newest N backups.
+
+The course's DAG crashed on every run (a `datetime` import shadowed by its own name),
+ignored pg_dump's exit code, left the dump on disk when the upload failed, and kept every
+backup forever. This one:
+
+1. `backup`: pg_dump (custom format) of the `airflow_db` connection's database into a
+   temporary folder, exit code checked, SHA-256 computed, uploaded to
+   s3://<Variable backup_bucket>/airflow_backup/metadata-<logical date>.dump with the
+   checksum as metadata; the local file is removed whether the upload worked or not;
+2. `retention`: deletes all but the newest `keep` backups (never the newest).
+
+Tasks reach the database through a Connection and pg_dump only: Airflow 3 tasks have no
+ORM access to the metadata DB (and a backup should not need any).
+
+If the metadata DB is a managed service (RDS, Cloud SQL), prefer its own snapshots and
+point-in-time recovery: this DAG is for a PostgreSQL you run yourself.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.sdk import BaseHook, Param, Variable, dag, task
+
+from backups.pg import Database, dump, sha256_file
+from backups.store import apply_retention, backup_key, upload
+
+DB_CONN_ID = "airflow_db"
+S3_CONN_ID = "aws_default"
+BUCKET_VARIABLE = "backup_bucket"
+
+
+def backup_to_s3(db: Database, s3, bucket: str, key: str) -> dict:
+    """Dump `db`, upload it under `key` with its checksum; the local copy never outlives the call."""
+    # TODO: in a tempfile.mkdtemp() folder: size = dump(db, path); digest = sha256_file(path); upload(s3, path, bucket, key, digest); return {"key", "sha256", "bytes"}; in a finally, shutil.rmtree the folder (success or failure: a dump holds every secret of the DB)
+    raise NotImplementedError('TODO: in a tempfile.mkdtemp() folder: size = dump(db, path); digest = sha256_file(path); upload(s3, path, bucket, key, digest); return {"key", "sha256", "bytes"}; in a finally, shutil.rmtree the folder (success or failure: a dump holds every secret of the DB)')
+
+
+def s3_client():
+    return S3Hook(aws_conn_id=S3_CONN_ID).get_conn()
+
+
+@dag(
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
+    params={"keep": Param(7, type="integer", minimum=1, description="backups to keep, newest first")},
+    tags=["lab6"],
+)
+def lab6_backup_metadata():
+    @task
+    def backup(logical_date: datetime | None = None) -> dict:
+        db = Database.from_connection(BaseHook.get_connection(DB_CONN_ID))
+        done = backup_to_s3(db, s3_client(), Variable.get(BUCKET_VARIABLE), backup_key(logical_date))
+        print(f"backed up {db.name}: {done['bytes']:,} bytes to {done['key']} (sha256 {done['sha256'][:12]}…)")
+        return done
+
+    @task
+    def retention(done: dict, params: dict | None = None) -> list[str]:
+        deleted = apply_retention(s3_client(), Variable.get(BUCKET_VARIABLE), keep=int(params["keep"]))
+        print(f"kept the newest {params['keep']} backups; deleted {len(deleted)}: {deleted}")
+        return deleted
+
+    retention(backup())
+
+
+lab6_backup_metadata()

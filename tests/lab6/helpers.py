@@ -1,0 +1,84 @@
+"""What lab 6's tests share: S3 and PostgreSQL read back with the kit's own code, never the student's."""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import sys
+import time
+from pathlib import Path
+
+from psycopg2 import sql
+
+BUCKET = "airflow-backups"
+PREFIX = "airflow_backup"
+# A pg_dump that fails halfway: a truncated file on disk, then exit code 1 (the server
+# went away mid-dump). A backup that ignores the exit code uploads this.
+FAILING_PG_DUMP = """\
+import sys
+args = sys.argv[1:]
+target = None
+for i, arg in enumerate(args):
+    if arg.startswith("--file="):
+        target = arg.split("=", 1)[1]
+    elif arg in ("-f", "--file") and i + 1 < len(args):
+        target = args[i + 1]
+    elif arg.startswith("-f") and len(arg) > 2:
+        target = arg[2:]
+data = b"PGDMP\\x01\\x0f\\x00 truncated: the server closed the connection"
+if target:
+    open(target, "wb").write(data)
+else:
+    sys.stdout.buffer.write(data)
+sys.stderr.write("pg_dump: error: Dumping the contents of table \\"log\\" failed: server closed the connection unexpectedly\\n")
+sys.exit(1)
+"""
+
+
+def failing_pg_dump(folder: Path) -> Path:
+    """A bin folder holding the failing pg_dump above (for PG_BIN_DIR)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tool = folder / "pg_dump"
+    tool.write_text(f"#!{sys.executable}\n" + FAILING_PG_DUMP)
+    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    return folder
+
+
+def objects(s3, bucket: str = BUCKET) -> dict[str, dict]:
+    """key -> {"size", "sha256" (of the body), "metadata"} for every object in the bucket."""
+    out = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=item["Key"])
+            data = body["Body"].read()
+            out[item["Key"]] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "metadata": body["Metadata"]}
+    return out
+
+
+def put_backup(s3, key: str, data: bytes, sha256: str | None = None) -> None:
+    metadata = {"sha256": sha256 if sha256 is not None else hashlib.sha256(data).hexdigest()}
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data, Metadata=metadata)
+
+
+def fingerprints(conn) -> dict[str, tuple[int, str]]:
+    """table -> (rows, md5 of its rows): the kit's own comparison of two databases."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                    "AND table_type = 'BASE TABLE' ORDER BY 1")
+        tables = [t for (t,) in cur.fetchall()]
+        out = {}
+        for table in tables:
+            cur.execute(sql.SQL("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {} t")
+                        .format(sql.Identifier(table)))
+            out[table] = cur.fetchone()
+        return out
+
+
+def age(path: Path, days: float) -> None:
+    """Set a file's (or folder's) mtime `days` ago."""
+    when = time.time() - days * 86400
+    os.utime(path, (when, when), follow_symlinks=False)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())

@@ -1,0 +1,72 @@
+"""Lab 6 · retention keeps the newest N (never fewer than one), and a restore refuses a corrupted backup."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from labkit.grading.checks import check, check_equal, finishes_within
+from labkit.services import airflow_metadata
+from tests.lab6.helpers import BUCKET, PREFIX, objects, put_backup
+
+DAYS = [f"202603{d:02d}T000000" for d in (14, 15, 16, 17, 18, 19)]
+BACKUPS = [f"{PREFIX}/metadata-{stamp}.dump" for stamp in DAYS]
+UNRELATED = [f"{PREFIX}/README.txt", "other_team/metadata-20260101T000000.dump"]
+
+
+def _seed(s3, keys=BACKUPS) -> None:
+    # Uploaded newest first: an order by upload time would pick the wrong ones.
+    for key in reversed(keys):
+        put_backup(s3, key, f"dump of {key}".encode())
+    for key in UNRELATED:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"not a backup")
+
+
+@pytest.mark.points(2)
+def test_retention_keeps_exactly_the_newest_n(store, s3):
+    """apply_retention(keep=3) over 6 dated backups leaves the 3 newest, returns the 3 it deleted, and touches nothing else"""
+    _seed(s3)
+    outcome = finishes_within(20, lambda: store.apply_retention(s3, BUCKET, keep=3), "apply_retention(keep=3)")
+    check(outcome.error is None, f"apply_retention raised {type(outcome.error).__name__}: {outcome.error}")
+    left = sorted(objects(s3))
+    check_equal([k for k in left if k in BACKUPS], BACKUPS[-3:], "the backups left (the newest three, by the date in their key)")
+    check_equal(sorted(k for k in left if k not in BACKUPS), sorted(UNRELATED), "other objects (not backups: never deleted)")
+    check_equal(sorted(outcome.result or []), BACKUPS[:3], "what apply_retention returned (the deleted keys)")
+
+
+@pytest.mark.points(1)
+def test_retention_never_deletes_the_newest_backup(store, s3):
+    """keep=0 is refused with ValueError and deletes nothing; keep larger than the count deletes nothing"""
+    _seed(s3, BACKUPS[:2])
+    outcome = finishes_within(20, lambda: store.apply_retention(s3, BUCKET, keep=0), "apply_retention(keep=0)")
+    check(isinstance(outcome.error, ValueError),
+          f"keep=0 should raise ValueError, got {type(outcome.error).__name__ if outcome.error else 'no error'}",
+          "a typo in a param must not wipe every backup: refuse keep < 1")
+    check_equal(sorted(k for k in objects(s3) if k in BACKUPS), BACKUPS[:2], "backups left after keep=0")
+    outcome = finishes_within(20, lambda: store.apply_retention(s3, BUCKET, keep=10), "apply_retention(keep=10)")
+    check(outcome.error is None, f"keep=10 raised {type(outcome.error).__name__}: {outcome.error}")
+    check_equal(sorted(k for k in objects(s3) if k in BACKUPS), BACKUPS[:2], "backups left after keep=10 (only 2 exist)")
+
+
+@pytest.mark.points(2)
+def test_a_corrupted_backup_is_refused_before_restoring(pg, restore, s3, metadata_db, empty_database, tmp_path, pg_server):
+    """A backup whose bytes no longer match its recorded SHA-256 is refused (BackupError naming the key); nothing is restored"""
+    dump = tmp_path / "good.dump"
+    airflow_metadata.dump(metadata_db, dump)
+    data = dump.read_bytes()
+    key = BACKUPS[-1]
+    good_sha = hashlib.sha256(data).hexdigest()
+    put_backup(s3, key, data[:-100] + b"\0" * 100, sha256=good_sha)  # corrupted in storage
+    outcome = finishes_within(60, lambda: restore.restore_newest(s3, BUCKET, empty_database), "restore_newest()")
+    check(isinstance(outcome.error, pg.BackupError),
+          f"expected BackupError for a corrupted backup, got {type(outcome.error).__name__ if outcome.error else 'no error'}: {outcome.error}",
+          "compare sha256_file(download) with head_object(...)['Metadata']['sha256'] before pg_restore")
+    check(key in str(outcome.error), f"the error should name the backup ({key}): {outcome.error}")
+    conn = pg_server.connect(empty_database.name)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            tables = cur.fetchone()[0]
+    finally:
+        conn.close()
+    check_equal(tables, 0, "tables restored from the corrupted backup")
