@@ -7,7 +7,8 @@ backup forever. This one:
 1. `backup`: pg_dump (custom format) of the `airflow_db` connection's database into a
    temporary folder, exit code checked, SHA-256 computed, uploaded to
    s3://<Variable backup_bucket>/airflow_backup/metadata-<logical date>.dump with the
-   checksum as metadata; the local file is removed whether the upload worked or not;
+   checksum as metadata, and a manifest of every table's fingerprint taken in the same
+   snapshot; the local file is removed whether the upload worked or not;
 2. `retention`: deletes all but the newest `keep` backups (never the newest).
 
 Tasks reach the database through a Connection and pg_dump only: Airflow 3 tasks have no
@@ -27,21 +28,22 @@ import pendulum
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseHook, Param, Variable, dag, task
 
-from backups.pg import Database, dump, sha256_file
-from backups.store import apply_retention, backup_key, upload
+from backups.pg import Database, dump, sha256_file, snapshot
+from backups.store import apply_retention, backup_key, drop_orphan_manifests, upload, write_manifest
 
 DB_CONN_ID = "airflow_db"
 S3_CONN_ID = "aws_default"
 BUCKET_VARIABLE = "backup_bucket"
 
 
-def backup_to_s3(db: Database, s3, bucket: str, key: str) -> dict:
-    """Dump `db`, upload it under `key` with its checksum; the local copy never outlives the call."""
-    # BEGIN SOLUTION: in a tempfile.mkdtemp() folder: size = dump(db, path); digest = sha256_file(path); upload(s3, path, bucket, key, digest); return {"key", "sha256", "bytes"}; in a finally, shutil.rmtree the folder (success or failure: a dump holds every secret of the DB)
+def backup_to_s3(db: Database, s3, bucket: str, key: str, *, snapshot: str | None = None) -> dict:
+    """Dump `db` (as of `snapshot`), upload it under `key` with its checksum; the local copy
+    never outlives the call."""
+    # BEGIN SOLUTION: in a tempfile.mkdtemp() folder: size = dump(db, path, snapshot=snapshot); digest = sha256_file(path); upload(s3, path, bucket, key, digest); return {"key", "sha256", "bytes"}; in a finally, shutil.rmtree the folder (success or failure: a dump holds every secret of the DB)
     folder = Path(tempfile.mkdtemp(prefix="airflow-backup-"))
     try:
         path = folder / key.rsplit("/", 1)[-1]
-        size = dump(db, path)
+        size = dump(db, path, snapshot=snapshot)
         digest = sha256_file(path)
         upload(s3, path, bucket, key, digest)
         return {"key": key, "sha256": digest, "bytes": size}
@@ -66,13 +68,19 @@ def lab6_backup_metadata():
     @task
     def backup(logical_date: datetime | None = None) -> dict:
         db = Database.from_connection(BaseHook.get_connection(DB_CONN_ID))
-        done = backup_to_s3(db, s3_client(), Variable.get(BUCKET_VARIABLE), backup_key(logical_date))
+        s3, bucket = s3_client(), Variable.get(BUCKET_VARIABLE)
+        # Airflow keeps writing while we dump: the dump and its manifest share one snapshot.
+        with snapshot(db) as (frozen, tables):
+            done = backup_to_s3(db, s3, bucket, backup_key(logical_date), snapshot=frozen)
+        write_manifest(s3, bucket, done["key"], tables, done["sha256"])
         print(f"backed up {db.name}: {done['bytes']:,} bytes to {done['key']} (sha256 {done['sha256'][:12]}…)")
         return done
 
     @task
     def retention(done: dict, params: dict | None = None) -> list[str]:
-        deleted = apply_retention(s3_client(), Variable.get(BUCKET_VARIABLE), keep=int(params["keep"]))
+        s3, bucket = s3_client(), Variable.get(BUCKET_VARIABLE)
+        deleted = apply_retention(s3, bucket, keep=int(params["keep"]))
+        drop_orphan_manifests(s3, bucket)
         print(f"kept the newest {params['keep']} backups; deleted {len(deleted)}: {deleted}")
         return deleted
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit.paths import DAGS
-from labkit.services import airflow, airflow_server, gsheets, http_api, postgres, s3, slack
+from labkit.services import airflow, airflow_metadata, airflow_server, gsheets, http_api, postgres, s3, slack
 
 # What each lab talks to. Airflow is in every lab: a prepared home for `dag.test()`, or
 # (labs 4 and 5) a live Airflow with its REST API, scheduler and the rest.
@@ -29,13 +29,14 @@ LAB_SERVICES: dict[str, tuple[str, ...]] = {
     "lab3": ("postgres", "s3", "slack", "sheets", "airflow"),
     "lab4": ("slack", "airflow_server"),
     "lab5": ("airflow_server",),
-    "lab6": ("postgres", "s3", "airflow"),
+    # Lab 6: the lesson's Airflow runs on a real metadata DB in PostgreSQL (what it backs up).
+    "lab6": ("postgres", "s3", "airflow", "metadata_db"),
 }
 ALL_SERVICES = ("postgres", "s3", "weather_api", "airflow")
 # Fakes a notebook inspects (received Slack posts, sheet contents) live in the kernel that
 # uses them: `make lab` never starts them for its kernels, `ensure` starts them in each.
 # So does a live Airflow (~0.7 GB): only the lesson that needs it pays for it.
-IN_PROCESS = ("slack", "sheets", "airflow_server")
+IN_PROCESS = ("slack", "sheets", "airflow_server", "metadata_db")
 # DAGs a lesson's Airflow holds besides the lab's own: lab 4's 25 do-nothing DAGs make the
 # API's pagination visible.
 EXTRA_DAGS: dict[str, tuple[Path, ...]] = {"lab4": (Path(__file__).parent / "data" / "dags" / "lab4_fleet.py",)}
@@ -56,6 +57,7 @@ class Stack:
     sheets: gsheets.GoogleSheets | None = None
     airflow_home: airflow.AirflowHome | None = None
     airflow_server: airflow_server.AirflowServer | None = None
+    metadata_db: airflow_metadata.MetadataDB | None = None
     _owned: list[Any] = field(default_factory=list, repr=False)
 
     def stop(self) -> None:
@@ -96,6 +98,8 @@ class Stack:
             rows.append(("Airflow API (live)", f"{self.airflow_server.url}, users admin and monitor (passwords in the env)"))
         if self.airflow_home:
             rows.append(("Airflow home", str(self.airflow_home.path)))
+        if self.metadata_db:
+            rows.append(("Airflow metadata DB", f"{self.metadata_db.server.safe_dsn(self.metadata_db.name)} (connection airflow_db)"))
         return rows
 
     def describe(self) -> str:
@@ -165,6 +169,10 @@ def start(
         if "airflow" in wanted:
             stack.airflow_home = airflow.prepare(airflow_name, dags if dags is not None else default_dags(lab), fresh=False)
             stack.env.update(stack.airflow_home.env())
+        if "metadata_db" in wanted:  # after "airflow": its SQLAlchemy URL replaces the home's SQLite
+            stack.metadata_db = _metadata_db(stack)
+            stack._owned.append(_Dropped(stack.metadata_db))
+            stack.env.update(stack.metadata_db.env())
     except BaseException:
         stack.stop()
         raise
@@ -174,6 +182,40 @@ def start(
         os.environ.update(stack.env)
     atexit.register(stack.stop)
     return stack
+
+
+BACKUP_BUCKET = "airflow-backups"
+
+
+def _metadata_db(stack: Stack) -> airflow_metadata.MetadataDB:
+    """This process's own metadata DB on the stack's (or the parent's) PostgreSQL, and the
+    bucket its backups go to."""
+    server = stack.postgres
+    if server is None and "LABKIT_PG_ADMIN_DSN" in os.environ:
+        server = postgres.attach(os.environ["LABKIT_PG_ADMIN_DSN"])
+    if server is None:
+        raise RuntimeError("the Airflow metadata DB needs PostgreSQL: start the stack with 'postgres' too")
+    db = airflow_metadata.create(server, f"airflow_meta_{os.getpid()}")
+    endpoint = stack.env.get("LABKIT_S3_ENDPOINT") or os.environ.get("LABKIT_S3_ENDPOINT")
+    if endpoint:
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=endpoint, region_name=s3.REGION,
+                              aws_access_key_id="labkit", aws_secret_access_key="labkit")
+        if BACKUP_BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+            client.create_bucket(Bucket=BACKUP_BUCKET)
+    stack.env["AIRFLOW_VAR_BACKUP_BUCKET"] = BACKUP_BUCKET
+    return db
+
+
+@dataclass
+class _Dropped:
+    """Drops a lesson's metadata DB when its kernel stops (it is per process)."""
+
+    db: airflow_metadata.MetadataDB
+
+    def stop(self) -> None:
+        self.db.server.drop_database(self.db.name)
 
 
 def _real(connection: str, fake_marker: str) -> bool:
@@ -248,7 +290,7 @@ def ensure(lab: str | None = None, **kwargs: Any) -> Stack:
         os.environ.update(stack.env)
         stack._owned.extend(extra._owned)
         extra._owned = []
-        for name in ("postgres", "s3", "weather_api", "slack", "sheets", "airflow_home", "airflow_server"):
+        for name in ("postgres", "s3", "weather_api", "slack", "sheets", "airflow_home", "airflow_server", "metadata_db"):
             if getattr(extra, name) is not None:
                 setattr(stack, name, getattr(extra, name))
         return stack

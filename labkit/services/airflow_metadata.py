@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -42,7 +42,7 @@ CONNECTIONS = {
 class MetadataDB:
     server: postgres.PostgresServer
     name: str
-    fernet_key: str
+    fernet_key: str = field(repr=False)  # a printed object must not show it
 
     @property
     def dsn(self) -> str:

@@ -48,7 +48,7 @@ class PostgresServer:
     host: str
     port: int
     user: str = "postgres"
-    password: str = ""
+    password: str = field(default="", repr=False)  # never in a printed object
     mode: str = "embedded"  # embedded | dsn | docker
     data_dir: Path | None = None
     _stopper: Callable[[], None] | None = field(default=None, repr=False)

@@ -3,9 +3,8 @@
 
 Run it by hand (or weekly): it downloads the newest backup, refuses it if its checksum
 does not match, restores it into `params.scratch_db` (dropped and created for the drill,
-never the source), and fails unless every table matches the live metadata DB (row counts
-and checksums). Rows written between the backup and the drill show up as differences:
-run it right after a backup, or read the differences it reports.
+never the source), and fails unless every table matches the manifest the backup recorded
+(row counts and checksums, taken in the same snapshot as the dump).
 """
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from airflow.sdk import BaseHook, Param, Variable, dag, task
 
 from backups.pg import BackupError, Database
 from backups.restore import differences, recreate_database, restore_newest
+from backups.store import read_manifest
 
 DB_CONN_ID = "airflow_db"
 
@@ -31,9 +31,10 @@ def lab6_restore_drill():
     def drill(params: dict | None = None) -> dict:
         source = Database.from_connection(BaseHook.get_connection(DB_CONN_ID))
         copy = recreate_database(source, params["scratch_db"])
-        restored = restore_newest(S3Hook(aws_conn_id="aws_default").get_conn(), Variable.get("backup_bucket"), copy)
+        s3, bucket = S3Hook(aws_conn_id="aws_default").get_conn(), Variable.get("backup_bucket")
+        restored = restore_newest(s3, bucket, copy)
         print(f"restored {restored['key']} ({restored['bytes']:,} bytes) in {restored['seconds']} s")
-        different = differences(source, copy)
+        different = differences(read_manifest(s3, bucket, restored["key"]), copy)
         if different:
             raise BackupError("the restored copy differs from the source:\n" + "\n".join(different))
         return restored

@@ -63,6 +63,12 @@ def backup_dag(backup_module):
 
 
 @pytest.fixture(scope="session")
+def drill_dag(load_lab, pg, store, restore):
+    """The given lab6_restore_drill.py (it restores what your backup wrote)."""
+    return find_dag(load_lab(LAB, "lab6_restore_drill.py"), "lab6_restore_drill")
+
+
+@pytest.fixture(scope="session")
 def cleanup_dag(load_lab, logs):
     return find_dag(load_lab(LAB, "lab6_cleanup_logs.py"), "lab6_cleanup_logs")
 

@@ -35,6 +35,35 @@ sys.exit(1)
 """
 
 
+# A pg_dump on a busy Airflow: the scheduler writes a row just as the dump starts. A dump
+# taken in the backup's snapshot (--snapshot) does not contain it; any other does.
+BUSY_PG_DUMP = """\
+import os, sys
+import psycopg2
+args = sys.argv[1:]
+opts = {args[i]: args[i + 1] for i in range(len(args) - 1) if args[i] in ("--host", "--port", "--username")}
+conn = psycopg2.connect(host=opts["--host"], port=opts["--port"], user=opts["--username"],
+                        password=os.environ.get("PGPASSWORD", ""), dbname=args[-1])
+with conn, conn.cursor() as cur:
+    cur.execute("INSERT INTO log (dttm, event, owner) VALUES (now(), 'written during the backup', 'scheduler')")
+conn.close()
+os.execv(REAL, [REAL, *args])
+"""
+
+
+def busy_pg_dump(folder: Path) -> Path:
+    """A bin folder whose pg_dump writes to the database first (pg_restore is the real one)."""
+    from labkit.services import postgres
+
+    folder.mkdir(parents=True, exist_ok=True)
+    real = postgres.bin_dir()
+    tool = folder / "pg_dump"
+    tool.write_text(f"#!{sys.executable}\nREAL = {str(real / 'pg_dump')!r}\n" + BUSY_PG_DUMP)
+    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    (folder / "pg_restore").symlink_to(real / "pg_restore")
+    return folder
+
+
 def failing_pg_dump(folder: Path) -> Path:
     """A bin folder holding the failing pg_dump above (for PG_BIN_DIR)."""
     folder.mkdir(parents=True, exist_ok=True)

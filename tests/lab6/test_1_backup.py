@@ -9,7 +9,7 @@ import pytest
 
 from labkit.grading.checks import check, check_equal, fail, finishes_within
 from labkit.grading.fixtures import run_dag
-from tests.lab6.helpers import BUCKET, PREFIX, failing_pg_dump, fingerprints, leftovers, objects
+from tests.lab6.helpers import BUCKET, PREFIX, busy_pg_dump, failing_pg_dump, fingerprints, leftovers, objects
 
 DAY = pendulum.datetime(2026, 3, 21, tz="UTC")
 KEY = f"{PREFIX}/metadata-20260321T000000.dump"
@@ -42,6 +42,22 @@ def test_backup_then_restore_gives_an_identical_database(backup_dag, restore, s3
     check(len(want) > 50, f"the metadata DB should have Airflow's ~58 tables, found {len(want)}")
     check(not different, f"{len(different)} table(s) differ after the roundtrip: " +
           ", ".join(f"{t} ({want.get(t, ('missing',))[0]} rows → {got.get(t, ('missing',))[0]})" for t in different[:8]))
+
+
+@pytest.mark.points(2)
+def test_a_busy_airflow_still_gets_a_consistent_backup(backup_dag, drill_dag, s3, metadata_db, tmp_path, monkeypatch, pg_server):
+    """Airflow writes while pg_dump starts: the dump is taken in the backup's snapshot, so the restore drill finds it identical to its manifest"""
+    monkeypatch.setenv("PG_BIN_DIR", str(busy_pg_dump(tmp_path / "bin")))
+    ran = _backup(backup_dag)
+    check(ran.succeeded, f"the backup run should succeed\n{ran.summary()}")
+    scratch = f"drill_{metadata_db.name}"[:60]
+    try:
+        drill = run_dag(drill_dag, run_conf={"scratch_db": scratch})
+    finally:
+        pg_server.drop_database(scratch)
+    if not drill.succeeded:
+        fail(f"the restore drill found the backup different from its manifest\n{drill.summary()}",
+             "pass snapshot= through to pg_dump (--snapshot=<id>): the dump and the manifest must describe the same moment")
 
 
 @pytest.mark.points(2)

@@ -12,6 +12,8 @@ import hashlib
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,11 +80,28 @@ def _run(args: list[str], db: Database, what: str, timeout: float) -> None:
         raise BackupError(f"{what} failed (exit code {done.returncode}): {lines[-1] if lines else 'no message'}")
 
 
-def dump(db: Database, path: Path, timeout: float = 3600) -> int:
-    """pg_dump `db` in custom format (compressed, restorable table by table) to `path`;
-    returns its size. Raises BackupError when pg_dump fails or writes nothing."""
-    # TODO: run pg_tool("pg_dump") with --format=custom, --file=path, db.tool_args() and db.name through _run (it checks the exit code); then refuse a missing or empty file (BackupError) and return its size
-    raise NotImplementedError('TODO: run pg_tool("pg_dump") with --format=custom, --file=path, db.tool_args() and db.name through _run (it checks the exit code); then refuse a missing or empty file (BackupError) and return its size')
+@contextmanager
+def snapshot(db: Database) -> Iterator[tuple[str, dict[str, tuple[int, str]]]]:
+    """A frozen view of `db` while the block runs: its id, for `pg_dump --snapshot`, and the
+    fingerprints of every table as of that view. The dump and the fingerprints then describe
+    the same moment, however busy Airflow is meanwhile; a restore must match them exactly."""
+    conn = db.connect()
+    try:
+        conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_export_snapshot()")
+            snapshot_id = cur.fetchone()[0]
+        yield snapshot_id, _fingerprints(conn)
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def dump(db: Database, path: Path, *, snapshot: str | None = None, timeout: float = 3600) -> int:
+    """pg_dump `db` in custom format (compressed, restorable table by table) to `path`, as of
+    `snapshot` when given; returns its size. Raises BackupError when pg_dump fails or writes nothing."""
+    # TODO: run pg_tool("pg_dump") with --format=custom, --file=path (and --snapshot=<id> when snapshot is given), db.tool_args() and db.name through _run (it checks the exit code); then refuse a missing or empty file (BackupError) and return its size
+    raise NotImplementedError('TODO: run pg_tool("pg_dump") with --format=custom, --file=path (and --snapshot=<id> when snapshot is given), db.tool_args() and db.name through _run (it checks the exit code); then refuse a missing or empty file (BackupError) and return its size')
 
 
 def restore(path: Path, db: Database, timeout: float = 3600) -> None:
@@ -104,16 +123,20 @@ def fingerprints(db: Database, schema: str = "public") -> dict[str, tuple[int, s
     """table -> (row count, md5 of its rows in a stable order): equal fingerprints mean equal tables."""
     conn = db.connect()
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-                        "AND table_type = 'BASE TABLE' ORDER BY table_name", (schema,))
-            tables = [name for (name,) in cur.fetchall()]
-            out = {}
-            for table in tables:
-                cur.execute(sql.SQL("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
-                                    "FROM {} AS t").format(sql.Identifier(schema, table)))
-                rows, checksum = cur.fetchone()
-                out[table] = (rows, checksum)
-            return out
+        return _fingerprints(conn, schema)
     finally:
         conn.close()
+
+
+def _fingerprints(conn, schema: str = "public") -> dict[str, tuple[int, str]]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+                    "AND table_type = 'BASE TABLE' ORDER BY table_name", (schema,))
+        tables = [name for (name,) in cur.fetchall()]
+        out = {}
+        for table in tables:
+            cur.execute(sql.SQL("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
+                                "FROM {} AS t").format(sql.Identifier(schema, table)))
+            rows, checksum = cur.fetchone()
+            out[table] = (rows, checksum)
+        return out

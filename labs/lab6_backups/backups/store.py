@@ -4,10 +4,13 @@
     airflow_backup/metadata-20260321T000000.dump      x-amz-meta-sha256: 9f86d0…
 
 Keys sort by date, so "the newest" and "all but the newest N" need no clock and no
-LastModified (which a copy or a re-upload changes).
+LastModified (which a copy or a re-upload changes). Beside each backup, under
+`airflow_backup_manifests/`, a manifest records every table's fingerprint as of the dump:
+what a restore must reproduce exactly.
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +18,7 @@ from pathlib import Path
 from backups.pg import BackupError, sha256_file
 
 PREFIX = "airflow_backup"
+MANIFESTS = "airflow_backup_manifests"
 NAME = re.compile(r"metadata-(\d{8}T\d{6})\.dump")
 
 
@@ -60,3 +64,32 @@ def download_verified(s3, bucket: str, key: str, path: Path) -> str:
     """
     # TODO: read the expected checksum from s3.head_object(...)["Metadata"]["sha256"] (missing → BackupError); s3.download_file to path; compare with sha256_file(path); on a mismatch delete the download and raise BackupError naming the key
     raise NotImplementedError('TODO: read the expected checksum from s3.head_object(...)["Metadata"]["sha256"] (missing → BackupError); s3.download_file to path; compare with sha256_file(path); on a mismatch delete the download and raise BackupError naming the key')
+
+
+def manifest_key(key: str) -> str:
+    return f"{MANIFESTS}/{key.rsplit('/', 1)[-1]}.json"
+
+
+def write_manifest(s3, bucket: str, key: str, tables: dict[str, tuple[int, str]], sha256: str) -> None:
+    body = json.dumps({"backup": key, "sha256": sha256, "tables": tables}, indent=1, sort_keys=True)
+    s3.put_object(Bucket=bucket, Key=manifest_key(key), Body=body.encode(), ContentType="application/json")
+
+
+def read_manifest(s3, bucket: str, key: str) -> dict[str, tuple[int, str]]:
+    """The fingerprints recorded when `key` was made (BackupError when there are none)."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=manifest_key(key))["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        raise BackupError(f"no manifest for {key}: nothing to compare a restore with") from None
+    return {table: (rows, checksum) for table, (rows, checksum) in json.loads(body)["tables"].items()}
+
+
+def drop_orphan_manifests(s3, bucket: str, prefix: str = PREFIX) -> list[str]:
+    """Delete the manifests of backups that retention removed."""
+    alive = {manifest_key(key) for key in backups(s3, bucket, prefix)}
+    orphans = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{MANIFESTS}/"):
+        orphans += [item["Key"] for item in page.get("Contents", []) if item["Key"] not in alive]
+    for key in orphans:
+        s3.delete_object(Bucket=bucket, Key=key)
+    return orphans

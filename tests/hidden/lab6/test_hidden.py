@@ -1,0 +1,33 @@
+"""Lab 6 · hidden tests (instructor only): what the README asks, in cases the public suite does not try."""
+from __future__ import annotations
+
+import pytest
+
+from labkit.grading.checks import check, check_equal, finishes_within
+from tests.lab6.helpers import BUCKET, PREFIX, objects
+
+
+@pytest.mark.points(1)
+def test_a_backup_without_a_recorded_checksum_is_refused(restore, pg, s3, empty_database):
+    """A backup object carrying no sha256 metadata cannot be verified, so it is refused (BackupError)"""
+    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/metadata-20260401T000000.dump", Body=b"PGDMP whatever")
+    outcome = finishes_within(30, lambda: restore.restore_newest(s3, BUCKET, empty_database), "restore_newest()")
+    check(isinstance(outcome.error, pg.BackupError),
+          f"expected BackupError for a backup without a checksum, got {type(outcome.error).__name__ if outcome.error else 'no error'}")
+
+
+@pytest.mark.points(1)
+def test_an_empty_dump_is_refused(pg, database, tmp_path, monkeypatch):
+    """A pg_dump that exits 0 but writes nothing is refused (BackupError), never uploaded as a 0-byte backup"""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    tool = folder / "pg_dump"
+    import stat
+    import sys
+
+    tool.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(0)\n")
+    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PG_BIN_DIR", str(folder))
+    outcome = finishes_within(30, lambda: pg.dump(database, tmp_path / "out.dump"), "dump()")
+    check(isinstance(outcome.error, pg.BackupError),
+          f"expected BackupError for an empty dump, got {type(outcome.error).__name__ if outcome.error else 'no error'}")

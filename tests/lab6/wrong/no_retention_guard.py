@@ -1,0 +1,11 @@
+"""Retention without a guard: keep=0 (a typo in a param) deletes every backup, the newest too."""
+FILE = "backups/store.py"
+MUST_FAIL = ["test_retention_never_deletes_the_newest_backup"]
+EDITS = [
+    ("""    if keep < 1:
+        raise ValueError(f"keep={keep}: retention must keep at least the newest backup")
+    doomed = backups(s3, bucket, prefix)[:-keep]
+""", """    keys = backups(s3, bucket, prefix)
+    doomed = keys[: len(keys) - keep]
+"""),
+]
