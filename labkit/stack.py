@@ -198,10 +198,7 @@ def _metadata_db(stack: Stack) -> airflow_metadata.MetadataDB:
     db = airflow_metadata.create(server, f"airflow_meta_{os.getpid()}")
     endpoint = stack.env.get("LABKIT_S3_ENDPOINT") or os.environ.get("LABKIT_S3_ENDPOINT")
     if endpoint:
-        import boto3
-
-        client = boto3.client("s3", endpoint_url=endpoint, region_name=s3.REGION,
-                              aws_access_key_id="labkit", aws_secret_access_key="labkit")
+        client = s3.client(endpoint)
         if BACKUP_BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
             client.create_bucket(Bucket=BACKUP_BUCKET)
     stack.env["AIRFLOW_VAR_BACKUP_BUCKET"] = BACKUP_BUCKET

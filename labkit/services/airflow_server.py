@@ -323,6 +323,25 @@ class AirflowServer:
             time.sleep(0.5)
         raise TimeoutError(f"the DAG processor did not parse {sorted(missing)} within {timeout:.0f} s\n{self.log_tail()}")
 
+    def dags_or_errors(self, files: dict[str, str], timeout: float = 45) -> dict[str, str]:
+        """Wait until each DAG (dag_id -> the file defining it) is parsed or its file's import
+        error is known; returns dag_id -> why it is missing (the error's last line). Unlike
+        `wait_for_dags`, a student's broken file is an answer, not a timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            known = {d["dag_id"] for d in self.api("GET", "dags", params={"limit": 100}).json()["dags"]}
+            errors = self.api("GET", "importErrors", params={"limit": 100}).json().get("import_errors", [])
+            missing = set(files) - known
+            explained = {}
+            for dag_id in missing:
+                for error in errors:
+                    if error["filename"].endswith(files[dag_id]):
+                        last = error["stack_trace"].strip().splitlines()[-1]
+                        explained[dag_id] = f"the scheduler could not load {files[dag_id]}: {last}"
+            if len(explained) == len(missing) or time.monotonic() > deadline:
+                return {d: explained.get(d, f"the scheduler never saw a DAG {d} (after {timeout:.0f} s)") for d in missing}
+            time.sleep(0.5)
+
     def log_tail(self, lines: int = 15) -> str:
         parts = []
         for log in sorted((self.home.path / "processes").glob("*.log")):

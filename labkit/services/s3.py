@@ -33,6 +33,10 @@ class S3Server:
         except requests.RequestException:
             return False
 
+    def client(self):
+        """A boto3 S3 client to this server (moto takes any credentials)."""
+        return client(self.endpoint)
+
     def reset(self) -> None:
         """Forget every bucket and object (between tests)."""
         requests.post(self.endpoint + "/moto-api/reset", timeout=5).raise_for_status()
@@ -54,6 +58,14 @@ class S3Server:
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(conn),
             "AWS_DEFAULT_REGION": REGION,
         }
+
+
+def client(endpoint: str):
+    """A boto3 S3 client to the moto server at `endpoint` (one a parent process started, too)."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="labkit", aws_secret_access_key="labkit")
 
 
 def start() -> S3Server:

@@ -16,7 +16,7 @@ import pytest
 
 from labkit.grading.checks import check
 from labkit.grading.fixtures import dags_in_file, find_dag
-from tests.lab5.helpers import LATEST, PIPELINE, REPORT, WAITING, SchedulerWork, wait_for_dags_or_errors
+from tests.lab5.helpers import LATEST, PIPELINE, REPORT, WAITING, SchedulerWork
 
 LAB = "lab5"
 PROBES = Path(__file__).with_name("probe_dags.py")
@@ -96,7 +96,8 @@ def scheduler_work(live_airflow) -> SchedulerWork:
 
 
 def _start_runs(server, work: SchedulerWork) -> None:
-    work.problems = wait_for_dags_or_errors(server, {REPORT, WAITING, LATEST})
+    files = {REPORT: f"{REPORT}.py", WAITING: f"{PIPELINE}.py", LATEST: f"{LATEST}.py"}
+    work.problems = server.dags_or_errors(files)
     for dag_id in (REPORT, WAITING, LATEST):  # unpausing LATEST lets the scheduler create its latest run
         if dag_id not in work.problems:
             server.api("PATCH", f"dags/{dag_id}", params={"update_mask": "is_paused"}, json={"is_paused": False})

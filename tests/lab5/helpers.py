@@ -119,28 +119,3 @@ class SchedulerWork:
 
     def states(self, dag_id: str, run_id: str) -> str:
         return ", ".join(f"{task}={ti['state']}" for task, ti in sorted(self.task_states(dag_id, run_id).items()))
-
-
-def wait_for_dags_or_errors(server, dag_ids: set[str], timeout: float = 45) -> dict[str, str]:
-    """dag_id -> why the scheduler does not have it (its file's import error), once every DAG
-    is either parsed or explained."""
-    deadline = time.monotonic() + timeout
-    while True:
-        known = {d["dag_id"] for d in server.api("GET", "dags", params={"limit": 100}).json()["dags"]}
-        errors = server.api("GET", "importErrors", params={"limit": 100}).json().get("import_errors", [])
-        missing = dag_ids - known
-        if not missing:
-            return {}
-        explained = {}
-        for dag_id in missing:
-            for error in errors:
-                if error["filename"].endswith(_file_of(dag_id)):
-                    last = error["stack_trace"].strip().splitlines()[-1]
-                    explained[dag_id] = f"the scheduler could not load {_file_of(dag_id)}: {last}"
-        if len(explained) == len(missing) or time.monotonic() > deadline:
-            return {d: explained.get(d, f"the scheduler never saw a DAG {d} (after {timeout:.0f} s)") for d in missing}
-        time.sleep(0.5)
-
-
-def _file_of(dag_id: str) -> str:
-    return {WAITING: "lab5_orders_pipeline.py"}.get(dag_id, f"{dag_id}.py")

@@ -99,22 +99,15 @@ def database(pg, metadata_db):
 
 
 @pytest.fixture
-def empty_database(pg, pg_server, request):
-    """A database with nothing in it, to restore into."""
-    name = "copy_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:10] + f"_{os.getpid()}"
-    pg_server.create_database(name, replace=True)
-    yield pg.Database(pg_server.host, pg_server.port, pg_server.user, pg_server.password, name)
-    if not os.environ.get("LABKIT_PG_EPHEMERAL"):
-        pg_server.drop_database(name)
+def empty_database(pg, pg_server, warehouse):
+    """A database with nothing in it, to restore into (the test's own empty warehouse)."""
+    return pg.Database(pg_server.host, pg_server.port, pg_server.user, pg_server.password, warehouse.name)
 
 
 @pytest.fixture
 def s3(aws_s3, monkeypatch):
     """A boto3 client to moto, with the backup bucket made and named in Variable backup_bucket."""
-    import boto3
-
-    client = boto3.client("s3", endpoint_url=aws_s3.endpoint, region_name="us-east-1",
-                          aws_access_key_id="labkit", aws_secret_access_key="labkit")
+    client = aws_s3.client()
     client.create_bucket(Bucket=BUCKET)
     monkeypatch.setenv("AIRFLOW_VAR_BACKUP_BUCKET", BUCKET)
     return client

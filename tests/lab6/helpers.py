@@ -51,25 +51,28 @@ os.execv(REAL, [REAL, *args])
 """
 
 
+def fake_tool(folder: Path, name: str, body: str) -> Path:
+    """An executable Python script `folder/name` (a stand-in for pg_dump in PG_BIN_DIR)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tool = folder / name
+    tool.write_text(f"#!{sys.executable}\n" + body)
+    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    return tool
+
+
 def busy_pg_dump(folder: Path) -> Path:
     """A bin folder whose pg_dump writes to the database first (pg_restore is the real one)."""
     from labkit.services import postgres
 
-    folder.mkdir(parents=True, exist_ok=True)
     real = postgres.bin_dir()
-    tool = folder / "pg_dump"
-    tool.write_text(f"#!{sys.executable}\nREAL = {str(real / 'pg_dump')!r}\n" + BUSY_PG_DUMP)
-    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    fake_tool(folder, "pg_dump", f"REAL = {str(real / 'pg_dump')!r}\n" + BUSY_PG_DUMP)
     (folder / "pg_restore").symlink_to(real / "pg_restore")
     return folder
 
 
 def failing_pg_dump(folder: Path) -> Path:
     """A bin folder holding the failing pg_dump above (for PG_BIN_DIR)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tool = folder / "pg_dump"
-    tool.write_text(f"#!{sys.executable}\n" + FAILING_PG_DUMP)
-    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    fake_tool(folder, "pg_dump", FAILING_PG_DUMP)
     return folder
 
 

@@ -1,7 +1,6 @@
 """Lab 6 · the backup DAG: a dump that restores to an identical database, and failures that fail."""
 from __future__ import annotations
 
-import hashlib
 
 import pendulum
 import psycopg2

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.grading.checks import check, check_equal, finishes_within
-from tests.lab6.helpers import BUCKET, PREFIX, objects
+from labkit.grading.checks import check, finishes_within
+from tests.lab6.helpers import BUCKET, PREFIX, fake_tool
 
 
 @pytest.mark.points(1)
@@ -19,15 +19,8 @@ def test_a_backup_without_a_recorded_checksum_is_refused(restore, pg, s3, empty_
 @pytest.mark.points(1)
 def test_an_empty_dump_is_refused(pg, database, tmp_path, monkeypatch):
     """A pg_dump that exits 0 but writes nothing is refused (BackupError), never uploaded as a 0-byte backup"""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    tool = folder / "pg_dump"
-    import stat
-    import sys
-
-    tool.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(0)\n")
-    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PG_BIN_DIR", str(folder))
+    tool = fake_tool(tmp_path / "bin", "pg_dump", "import sys\nsys.exit(0)\n")
+    monkeypatch.setenv("PG_BIN_DIR", str(tool.parent))
     outcome = finishes_within(30, lambda: pg.dump(database, tmp_path / "out.dump"), "dump()")
     check(isinstance(outcome.error, pg.BackupError),
           f"expected BackupError for an empty dump, got {type(outcome.error).__name__ if outcome.error else 'no error'}")
