@@ -27,7 +27,7 @@ from labkit.services.airflow import airflow_version, root
 
 # What `create` writes: a realistic mix of plain and secret values (none is a real secret).
 VARIABLES = {"weather_api_url": "https://api.example.com/weather", "report_recipients": "data-team@example.com",
-             "nps_target": "45", "partner_api_key": "pk_live_lab6_not_a_real_key"}
+             "nps_target": "45", "partner_api_key": "partner-key-lab6-not-real"}
 CONNECTIONS = {
     "warehouse": {"conn_type": "postgres", "host": "warehouse.internal", "schema": "analytics", "login": "loader",
                   "password": "lab6-warehouse-password", "port": 5432, "extra": None},
