@@ -9,6 +9,7 @@ works while the other tests run.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pendulum
@@ -112,8 +113,13 @@ def _start_runs(server, work: SchedulerWork) -> None:
     started = server.api("GET", "backfills", params={"dag_id": LATEST}).json().get("backfills", [])
     if LATEST not in work.problems and not started:  # after a restart, the first attempt's backfill goes on
         day = BACKFILL_DAY.isoformat()
-        response = server.api("POST", "backfills", json={
-            "dag_id": LATEST, "from_date": day, "to_date": day, "max_active_runs": 1, "reprocess_behavior": "none",
-        })
+        body = {"dag_id": LATEST, "from_date": day, "to_date": day, "max_active_runs": 1, "reprocess_behavior": "none"}
+        # On SQLite, Airflow answers 503 "Database is locked" when the scheduler writes at that
+        # moment (it just created the latest run): try again for a few seconds.
+        deadline = time.monotonic() + 20
+        response = server.api("POST", "backfills", json=body)
+        while response.status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            response = server.api("POST", "backfills", json=body)
         if response.status_code != 200:
-            work.problems[LATEST] = f"Airflow refused a backfill of {LATEST}: {response.status_code} {response.text[:300]}"
+            work.problems["backfill"] = f"Airflow refused a backfill of {LATEST}: {response.status_code} {response.text[:300]}"
