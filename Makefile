@@ -5,6 +5,8 @@
 #   make test lab1               grade your labs/lab1_* — TARGET=reference grades dags/
 #   make grade lab1 SUBMISSIONS=dir   grade a class (gradebook CSV, feedback, summary)
 #   make monitor                 lab 4's health monitor, once, against a local Airflow
+#   make demo [RESET=1]          class demo: every reference DAG in a local Airflow UI
+#   make demo-run                every reference DAG once (REST API), a table, then stop
 #   make doctor | release | verify | bench | clean
 #
 # NO_BROWSER=1 make lab          headless JupyterLab (prints the URL with its token)
@@ -26,10 +28,10 @@ ifneq ($(filter test verify grade,$(firstword $(MAKECMDGOALS))),)
   $(eval $(LABS):;@:)
 endif
 
-.PHONY: help install lab test doctor release verify grade bench monitor clean lock
+.PHONY: help install lab test doctor release verify grade bench monitor demo demo-run clean lock
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): pyproject.toml uv.lock requirements.lock
 	@bash scripts/install.sh "$(PYTHON)"
@@ -61,6 +63,12 @@ bench: $(STAMP)
 
 monitor: $(STAMP)
 	@$(LABKIT) monitor --target $(TARGET)
+
+demo: $(STAMP)
+	@$(LABKIT) demo $(if $(RESET),--reset) $(if $(PORT),--port $(PORT))
+
+demo-run: $(STAMP)
+	@$(LABKIT) demo-run
 
 # Maintainers: after changing dependencies in pyproject.toml.
 lock:

@@ -10,6 +10,8 @@
     labkit release [--check]         regenerate labs/ from dags/ (or fail if they differ)
     labkit bench                     loader speed side by side, warm grading time
     labkit monitor [--stop scheduler] lab 4's health monitor, once, against a local Airflow
+    labkit demo [--reset]            the class demo: every reference DAG in a local Airflow UI
+    labkit demo-run                  every reference DAG once through the REST API, a table, stop
 """
 from __future__ import annotations
 
@@ -250,6 +252,84 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             services.stop()
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The class demo: up until Ctrl-C, Slack posts echoed here as they arrive."""
+    from labkit.demo import stack as demo_stack
+    from labkit.demo.state import DemoBusy, DemoState
+
+    if _instructor_only("the class demo"):
+        return 2
+    state = DemoState.default()
+    try:
+        if args.reset:
+            state.reset()
+            print(f"demo state deleted ({state.folder}): starting from scratch")
+        demo = demo_stack.start(state, port=args.port)
+    except DemoBusy as busy:
+        print(busy)
+        return 2
+    except KeyboardInterrupt:
+        print("\nstopped while starting")
+        return 130
+    try:
+        print("\n" + demo.banner())
+        print(f"\nMemory: {demo.memory_mb():,.0f} MB (PSS of PostgreSQL, every Airflow component and the lab services)\n")
+        seen = 0
+        while True:
+            time.sleep(1.0)
+            posts = demo.services.slack.messages() if demo.services.slack is not None else []
+            for message in posts[seen:]:
+                print(f"Slack ← {message}")
+            seen = len(posts)
+            for name in list(demo.server.pids):
+                if not demo.server.is_running(name):
+                    print(f"! the {name} stopped; its log: {demo.state.airflow_home / 'processes' / (name + '.log')}")
+                    demo.server.pids.pop(name)
+    except (KeyboardInterrupt, SystemExit):
+        print("\nstopping the demo…")
+    finally:
+        demo.stop()
+        print(f"stopped; state kept in {state.folder} (the next `make demo` starts from it)")
+    return 0
+
+
+def cmd_demo_run(args: argparse.Namespace) -> int:
+    """Start the demo stack, run every reference DAG once, print the table, stop."""
+    from labkit.demo import run as demo_run
+    from labkit.demo import stack as demo_stack
+    from labkit.demo.state import DemoBusy, DemoState
+
+    if _instructor_only("the demo run"):
+        return 2
+    state = DemoState.default()
+    try:
+        demo = demo_stack.start(state, port=None, schedule=False)
+    except DemoBusy as busy:
+        print(busy)
+        return 2
+    try:
+        print(f"Airflow up in {demo.started_in:.1f} s at {demo.url}; memory {demo.memory_mb():,.0f} MB (PSS, every process)")
+        planned = {step.dag_id for step in demo_run.PLAN}
+        unplanned = sorted(set(demo.dag_files) - planned)
+        started = time.monotonic()
+        outcomes = demo_run.run_plan(demo.server, timeout=args.timeout)
+        print(f"\n{demo_run.table(outcomes)} in {time.monotonic() - started:.0f} s")
+        for dag_id in unplanned:
+            print(f"FAIL {dag_id} is a reference DAG missing from the demo-run plan (labkit/demo/run.py)")
+        return 0 if all(o.ok for o in outcomes) and not unplanned else 1
+    finally:
+        demo.stop()
+
+
+def _instructor_only(what: str) -> bool:
+    from labkit.edition import is_student_edition
+
+    if is_student_edition():
+        print(f"{what} runs the reference DAGs: it needs the instructor's edition.")
+        return True
+    return False
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from labkit import bench
 
@@ -308,6 +388,17 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--stop", choices=("scheduler", "dag-processor", "triggerer"),
                          help="local Airflow only: stop this component first, to see an alert")
     monitor.set_defaults(func=cmd_monitor)
+
+    demo = sub.add_parser("demo", help="the class demo: a local Airflow UI with every reference DAG (Ctrl-C stops)")
+    demo.add_argument("--port", type=int, default=int(os.environ.get("LABKIT_DEMO_PORT", "8080")),
+                      help="the UI's port (default 8080; a free one if taken)")
+    demo.add_argument("--reset", action="store_true",
+                      help="forget the previous demo's state (logins, runs, warehouse) first")
+    demo.set_defaults(func=cmd_demo)
+
+    demo_run = sub.add_parser("demo-run", help="run every reference DAG once through the REST API (CI)")
+    demo_run.add_argument("--timeout", type=float, default=600, help="seconds for all runs together (default 600)")
+    demo_run.set_defaults(func=cmd_demo_run)
     return parser
 
 

@@ -196,11 +196,7 @@ def _metadata_db(stack: Stack) -> airflow_metadata.MetadataDB:
     if server is None:
         raise RuntimeError("the Airflow metadata DB needs PostgreSQL: start the stack with 'postgres' too")
     db = airflow_metadata.create(server, f"airflow_meta_{os.getpid()}")
-    endpoint = stack.env.get("LABKIT_S3_ENDPOINT") or os.environ.get("LABKIT_S3_ENDPOINT")
-    if endpoint:
-        client = s3.client(endpoint)
-        if BACKUP_BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
-            client.create_bucket(Bucket=BACKUP_BUCKET)
+    s3.ensure_bucket(stack.env.get("LABKIT_S3_ENDPOINT") or os.environ.get("LABKIT_S3_ENDPOINT"), BACKUP_BUCKET)
     stack.env["AIRFLOW_VAR_BACKUP_BUCKET"] = BACKUP_BUCKET
     return db
 

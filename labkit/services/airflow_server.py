@@ -59,6 +59,7 @@ class AirflowServer:
     settings: dict[str, str] = field(repr=False)  # AIRFLOW__* every component gets
     pids: dict[str, int] = field(default_factory=dict)
     owner: bool = True  # False when attached: stop() then leaves the server running
+    keep_home: bool = False  # the class demo's home outlives its server (a watchdog must not delete it)
     ready: bool = False  # every component started and healthy (attached processes wait for it)
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
     _watchdog: subprocess.Popen | None = field(default=None, repr=False)
@@ -367,6 +368,7 @@ class AirflowServer:
             "pids": self.pids,
             "ready": self.ready,
             "zygote": self._zygote.pid if self._zygote is not None else None,
+            "keep_home": self.keep_home,
         }
         tmp = self.state_file.with_suffix(f".{threading.get_ident()}.tmp")  # the request thread saves too
         tmp.touch(mode=0o600)
@@ -434,6 +436,11 @@ def start(
     port = free_port()
     passwords = {user: secrets.token_urlsafe(18) for user in USERS}
     server = AirflowServer(home, port, passwords, {**settings_for(home, port, passwords), **(settings or {})})
+    return launch(server, components, timeout=timeout)
+
+
+def launch(server: AirflowServer, components: tuple[str, ...] = COMPONENTS, *, timeout: float = 120) -> AirflowServer:
+    """Start the components of a server whose home and settings are ready; healthy on return."""
     server._save()
     server._watchdog = subprocess.Popen(
         [sys.executable, "-m", "labkit.services.watchdog", str(os.getpid()), str(server.state_file), "--airflow"],
@@ -483,7 +490,10 @@ def stop_state(state_file: Path) -> None:
     except (OSError, ValueError, KeyError):
         return
     _stop_groups(pids, 5.0)
-    shutil.rmtree(state_file.parent, ignore_errors=True)  # the home: its owner is gone
+    if state.get("keep_home"):
+        state_file.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(state_file.parent, ignore_errors=True)  # the home: its owner is gone
 
 
 def _stop_groups(pids: list[int], timeout: float) -> None:

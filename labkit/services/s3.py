@@ -68,6 +68,16 @@ def client(endpoint: str):
                         aws_access_key_id="labkit", aws_secret_access_key="labkit")
 
 
+def ensure_bucket(endpoint: str | None, bucket: str) -> None:
+    """Create `bucket` on the moto server at `endpoint` unless it exists (no endpoint: real
+    S3 is configured, and its buckets are the user's to make)."""
+    if not endpoint:
+        return
+    s3 = client(endpoint)
+    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=bucket)
+
+
 def start() -> S3Server:
     from moto.server import ThreadedMotoServer
 
