@@ -75,7 +75,7 @@ def full_suite(args: argparse.Namespace) -> int:
     steps: list[tuple[str, int]] = []
     started = time.monotonic()
 
-    print("== 1/4 generated files are up to date (labkit release --check, notebook pairs)")
+    print("== 1/5 generated files are up to date (labkit release --check, notebook pairs)")
     from labkit.notebooks import out_of_sync
 
     diffs = stale() + out_of_sync()
@@ -88,8 +88,8 @@ def full_suite(args: argparse.Namespace) -> int:
 
     if is_student_edition():
         # No reference here: check that every starter runs and scores 0, as handed out.
-        print("\n== 2/4 (student edition) no kit tests shipped")
-        print("\n== 3/4 every lab's starter runs and scores 0")
+        print("\n== 2/5 (student edition) no kit tests shipped")
+        print("\n== 3/5 every lab's starter runs and scores 0")
         from labkit.grading import runner
         from labkit.grading.targets import known_labs
 
@@ -105,22 +105,28 @@ def full_suite(args: argparse.Namespace) -> int:
                 print(f"         {result.note}")
             steps.append((f"{lab} starter runs and scores 0", 0 if ran and result.score == 0 else 1))
     else:
-        print("\n== 2/4 the kit's own tests (tests/kit)")
+        print("\n== 2/5 the kit's own tests (tests/kit)")
         kit = subprocess.run(
             [sys.executable, "-m", "pytest", str(TESTS / "kit"), "-q", "-p", "no:cacheprovider", "-p", "no:nbmake"], cwd=ROOT
         )
         steps.append(("kit tests", kit.returncode))
 
-        print("\n== 3/4 every lab: reference 100 %, starter 0 %, wrong variants lose points")
+        print("\n== 3/5 every lab: reference 100 %, starter 0 %, wrong variants lose points")
         steps.append(("labs verified", cmd_verify(argparse.Namespace(labs=[], workers=args.workers))))
 
-    print("\n== 4/4 notebooks run top to bottom")
+    print("\n== 4/5 notebooks run top to bottom")
     notebooks = sorted(str(p) for p in NOTEBOOKS.glob("*.ipynb"))
     # A lesson runs a real DAG: give notebooks a longer limit than graded tests get.
     nb = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbmake", "-q", "-p", "no:cacheprovider", "-o", "timeout=300", *notebooks], cwd=ROOT
     )
     steps.append(("notebooks", nb.returncode))
+
+    if is_student_edition():
+        print("\n== 5/5 (student edition) no class demo: it runs the reference DAGs")
+    else:
+        print("\n== 5/5 the class demo runs every reference DAG (make demo-run)")
+        steps.append(("demo-run: every reference DAG succeeded", cmd_demo_run(argparse.Namespace(timeout=600))))
 
     print(f"\nSummary ({time.monotonic() - started:.0f} s)")
     for name, code in steps:
@@ -259,6 +265,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if _instructor_only("the class demo"):
         return 2
+    # Ctrl-C must reach us even when started from a shell that ignores SIGINT (`make demo &`).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     state = DemoState.default()
     try:
         if args.reset:

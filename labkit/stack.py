@@ -137,7 +137,7 @@ def start(
             stack._owned.append(stack.postgres)
             stack.postgres.create_database(postgres.WAREHOUSE_DB)
             stack.env.update(stack.postgres.env())
-        if "s3" in wanted and not os.environ.get("AIRFLOW_CONN_AWS_DEFAULT"):
+        if "s3" in wanted and not _real("AIRFLOW_CONN_AWS_DEFAULT", "LABKIT_S3_ENDPOINT"):
             stack.s3 = s3.start()
             stack._owned.append(stack.s3)
             stack.env.update(stack.s3.env())
