@@ -49,9 +49,12 @@ def process_alive(pid: int) -> bool:
         return True  # no /proc (macOS): os.kill's answer is all we have
 
 
-def serve(handler: type[BaseHTTPRequestHandler], name: str) -> ThreadingHTTPServer:
-    """An HTTP server on a free port of 127.0.0.1 (the local fakes), serving in the background."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serve(
+    handler: type[BaseHTTPRequestHandler], name: str, host: str = "127.0.0.1", port: int = 0
+) -> ThreadingHTTPServer:
+    """An HTTP server serving in the background: by default on a free port of 127.0.0.1 (the
+    local fakes); `labkit.services.serve` binds 0.0.0.0 and fixed ports in a container."""
+    server = ThreadingHTTPServer((host, port), handler)
     # Daemon handler threads: a held request never keeps the interpreter alive, and
     # server_close() does not join them.
     server.daemon_threads = True

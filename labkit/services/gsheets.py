@@ -55,6 +55,11 @@ class GoogleSheets:
     """A running fake (after start()). All state sits behind one lock: gspread calls may come
     from several threads and processes at once."""
 
+    # Where to listen (defaults: a free port of 127.0.0.1) and the base URL other machines use
+    # (a container's `http://kit-services:8092`, also the key's token_uri); None: the address it listens on.
+    host: str = "127.0.0.1"
+    port: int = 0
+    public_url: str | None = None
     writes: int = field(default=0, init=False)  # write requests received (failed ones included)
     # (method, percent-decoded path) of every request but health checks, for tests to inspect.
     requests: list[tuple[str, str]] = field(default_factory=list, init=False)
@@ -72,6 +77,8 @@ class GoogleSheets:
     @property
     def url(self) -> str:
         assert self._server is not None, "start() the fake first"
+        if self.public_url:
+            return self.public_url.rstrip("/")
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
@@ -88,7 +95,7 @@ class GoogleSheets:
                 pass
 
         self._private_key()  # make the key now, not inside the first request
-        self._server = serve(Handler, "google-sheets")
+        self._server = serve(Handler, "google-sheets", self.host, self.port)
         return self
 
     def stop(self) -> None:

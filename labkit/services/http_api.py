@@ -39,6 +39,11 @@ class WeatherAPI:
     calls: int = 0  # successful forecast answers (each one is a new revision)
     requests: int = 0  # every forecast request, failed ones included
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
+    # Where to listen (defaults: a free port of 127.0.0.1) and the base URL other machines use
+    # (a container's `http://kit-services:8093`); None: the address it listens on.
+    host: str = "127.0.0.1"
+    port: int = 0
+    public_url: str | None = None
 
     # -- the data -------------------------------------------------------------------------
     def temperature(self, day: date, revision: int) -> dict[str, float]:
@@ -85,6 +90,8 @@ class WeatherAPI:
     @property
     def url(self) -> str:
         assert self._server is not None, "start() the fake first"
+        if self.public_url:
+            return self.public_url.rstrip("/") + FORECAST_PATH
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}{FORECAST_PATH}"
 
@@ -98,7 +105,7 @@ class WeatherAPI:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
-        self._server = serve(Handler, "weather-api")
+        self._server = serve(Handler, "weather-api", self.host, self.port)
         return self
 
     def stop(self) -> None:

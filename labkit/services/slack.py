@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from labkit.services._net import reply, serve, shut
@@ -94,12 +94,21 @@ class SlackWebhook:
     _lock: threading.Condition = field(default_factory=threading.Condition, repr=False)
     # Held slow requests wait on this Event, not time.sleep, so stop()/clear() free them at once.
     _release: threading.Event = field(default_factory=threading.Event, repr=False)
+    # Where to listen (defaults: a free port of 127.0.0.1) and the base URL other machines use
+    # (a container's `http://kit-services:8091`); None: the address it listens on.
+    host: str = "127.0.0.1"
+    port: int = 0
+    public_url: str | None = None
+    # Called (in the handler's thread) with every request recorded, e.g. to print it.
+    on_post: Callable[[Post], None] | None = field(default=None, repr=False)
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        """The base URL (no secret in it): http://127.0.0.1:PORT."""
+        """The base URL (no secret in it): http://127.0.0.1:PORT, or `public_url` when set."""
         assert self._server is not None, "start() the receiver first"
+        if self.public_url:
+            return self.public_url.rstrip("/")
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
@@ -123,7 +132,7 @@ class SlackWebhook:
                 pass
 
         self._release = threading.Event()
-        self._server = serve(Handler, "slack-webhook")
+        self._server = serve(Handler, "slack-webhook", self.host, self.port)
         return self
 
     def stop(self) -> None:
@@ -238,6 +247,8 @@ class SlackWebhook:
         with self._lock:
             into.append(post)
             self._lock.notify_all()
+        if self.on_post is not None:
+            self.on_post(post)
 
     def _answer(
         self, request: BaseHTTPRequestHandler, post: Post, status: int, text: str, into: list[Post], **headers: str
