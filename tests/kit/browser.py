@@ -2,7 +2,7 @@
 
 Debian's `chromium` and `chromium-driver` packages provide both; `.ci/run` installs them.
 Without them a check is skipped locally with the reason, and fails in CI
-(LABKIT_REQUIRE_BROWSER=1 or CI set): a browser check that never runs proves nothing.
+(LABKIT_CI=1, as `.ci/run` sets, or CI set): a browser check that never runs proves nothing.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def chromium_or_skip():
     if binary is None or driver is None:
         missing = "Chromium" if binary is None else "chromedriver"
         reason = f"no {missing} on this machine ({INSTALL_HINT})"
-        if os.environ.get("LABKIT_REQUIRE_BROWSER") or os.environ.get("CI"):
+        if os.environ.get("LABKIT_CI") or os.environ.get("CI"):
             pytest.fail(f"the browser check must run in CI, but there is {reason}")
         pytest.skip(reason)
     from selenium import webdriver
