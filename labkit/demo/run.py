@@ -188,11 +188,22 @@ def _why_failed(server: AirflowServer, outcome: Outcome) -> str:
     logs = server.api("GET", f"dags/{outcome.dag_id}/dagRuns/{outcome.run_id}/taskInstances/{first['task_id']}"
                              f"/logs/{max(first.get('try_number') or 1, 1)}")
     if logs.status_code == 200:
-        content = logs.json().get("content", [])
-        errors = [e.get("event", "") for e in content if isinstance(e, dict) and e.get("level") in ("error", "critical")]
+        errors = [e for e in logs.json().get("content", []) if isinstance(e, dict) and e.get("level") in ("error", "critical")]
         if errors:
-            note += f" — {errors[-1].strip().splitlines()[-1][:200]}"
+            note += f" — {_error_line(errors[-1])}"
     return note
+
+
+def _error_line(event: dict[str, Any]) -> str:
+    """One line for a structured log event: the exception (type: value) when it carries one."""
+    details = event.get("error_detail") or []
+    if details and isinstance(details[-1], dict) and details[-1].get("exc_type"):
+        last = details[-1]
+        text = f"{last['exc_type']}: {last.get('exc_value', '')}"
+    else:
+        text = str(event.get("event", ""))
+    lines = text.strip().splitlines() or [""]
+    return lines[0][:200]
 
 
 def table(outcomes: Sequence[Outcome]) -> str:

@@ -177,6 +177,19 @@ def test_browser_logs_in_and_sees_every_reference_dag(demo):
     assert shot.stat().st_size > 10_000  # a real picture of the page, not an empty file
 
 
+def test_demo_run_names_the_failed_task_and_its_error_and_skips_what_needed_it(demo):
+    """The drill of a demo with no backup yet fails for real: the table says which task and why."""
+    plan = (demo_run.Step("lab6_restore_drill"),
+            demo_run.Step("lab3_sql_to_sheet", after=("lab6_restore_drill",)))
+    outcomes = demo_run.run_plan(demo.server, plan, timeout=120, log=lambda line: None)
+    drill, sheet = outcomes
+    assert drill.state == "failed" and drill.seconds is not None
+    assert drill.note.startswith("failed: drill — BackupError: no backup under s3://airflow-backups/"), drill.note
+    assert (sheet.state, sheet.note) == ("skipped", "lab6_restore_drill did not succeed")
+    assert "0/2 DAGs succeeded" in demo_run.table(outcomes)
+    assert demo.server.api("GET", "dags/lab6_restore_drill").json()["is_paused"]  # paused again, as found
+
+
 def test_second_demo_starts_from_the_first_ones_state(demo, demo_state):
     """Stop, start again: same logins, the metadata DB and the warehouse kept."""
     demo.server.api("POST", "variables", json={"key": "kept_between_demos", "value": "yes"})
