@@ -33,6 +33,8 @@ DEFAULT_PORT = 8080
 # The services the reference DAGs use besides PostgreSQL, in this process (their posts and
 # sheets are what the instructor shows).
 SERVICES = ("s3", "weather_api", "slack", "sheets")
+# Besides the reference: a DAG that fails on request, for the "break it on purpose" moment.
+EXTRA_DAGS = (Path(__file__).resolve().parent.parent / "data" / "dags" / "demo_alert_drill.py",)
 # A laptop's budget: four task slots (lab 5's waiting trigger holds one while the run it
 # waits for needs another), one API worker.
 SETTINGS = {
@@ -76,14 +78,24 @@ class Demo:
                     self.state.unlock()
 
     def memory_mb(self) -> float:
-        """PSS of every process of the demo (this one, PostgreSQL, each Airflow component)."""
-        from labkit.bench import run_pss_kb
-
-        own = 0
-        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                own = int(line.split()[1])
-        return (run_pss_kb() + own) / 1024
+        """PSS of the demo's processes: this one (the lab services), PostgreSQL and each Airflow
+        component with everything it forked (each runs in a session of its own)."""
+        sessions = set(self.server.pids.values())
+        postmaster = (self.postgres.data_dir / "postmaster.pid") if self.postgres.data_dir else None
+        if postmaster is not None and postmaster.exists():
+            sessions.add(int(postmaster.read_text().split()[0]))
+        total = 0
+        for entry in Path("/proc").glob("[0-9]*"):
+            try:
+                if int(entry.name) != os.getpid() and os.getsid(int(entry.name)) not in sessions:
+                    continue
+                for line in (entry / "smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+            except (OSError, ValueError):
+                continue
+        return total / 1024
 
     def banner(self) -> str:
         rows = [
@@ -105,8 +117,9 @@ class Demo:
             "  2. lab1_dedupe_upsert: unpause it, Trigger, then watch the Grid; open a task's Logs.",
             "  3. Admin → Variables / Connections: empty — the demo's come from AIRFLOW_VAR_* / AIRFLOW_CONN_*",
             "     environment variables, the way a secrets backend keeps passwords out of the DB.",
-            "  4. lab5_orders_pipeline: trigger it, then follow the run it starts in lab5_orders_report.",
-            "  5. Break something on purpose: a failing task posts to the Slack fake (printed here).",
+            "  4. Unpause lab5_orders_report, then trigger lab5_orders_pipeline: follow the run it starts.",
+            "  5. Break something on purpose: trigger demo_alert_drill (fail ticked); the Slack alerts",
+            "     its callbacks post are printed here.",
             "",
             "Ctrl-C stops everything; the next `make demo` starts from where this one stopped.",
         ])
@@ -142,7 +155,7 @@ def start(
         home = airflow.AirflowHome(state.airflow_home, state.airflow_home / "dags")
         home.path.mkdir(parents=True, exist_ok=True)
         dags = lab_stack.default_dags(None)
-        home.link_dags(*dags)
+        home.link_dags(*dags, *EXTRA_DAGS)
         chosen = port if port and _port_free(port) else free_port()
         if port and chosen != port:
             log(f"port {port} is taken: using {chosen}")
@@ -160,7 +173,7 @@ def start(
         server = airflow_server.AirflowServer(home, chosen, passwords, settings, keep_home=True)
         airflow_server.launch(server, timeout=180)
         dag_files = reference_dag_files(dags)
-        missing = server.dags_or_errors(dag_files, timeout=90)
+        missing = server.dags_or_errors({**dag_files, **reference_dag_files(list(EXTRA_DAGS))}, timeout=90)
         for dag_id, why in sorted(missing.items()):
             log(f"! {dag_id}: {why}")
         return Demo(state, pg, metadata, services, server, time.monotonic() - began, dag_files)

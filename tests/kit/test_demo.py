@@ -144,14 +144,14 @@ def test_demo_serves_every_reference_dag_with_auth_on(demo):
     expected = set(demo_stack.reference_dag_files(lab_stack.default_dags(None)))
     assert httpx.get(f"{demo.url}/api/v2/dags", timeout=10).status_code == 401
     listed = {d["dag_id"] for d in demo.server.api("GET", "dags", params={"limit": 100}).json()["dags"]}
-    assert listed == expected
+    assert listed == expected | {"demo_alert_drill"}
     assert demo.server.api("GET", "importErrors").json()["total_entries"] == 0
     health = demo.server.health()
     assert {health[c]["status"] for c in ("metadatabase", "scheduler", "dag_processor", "triggerer")} == {"healthy"}
     # the metadata DB is the demo's PostgreSQL database, not a SQLite file
     with demo.postgres.connect(demo_stack.METADATA_DB) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM dag")
-        assert cur.fetchone()[0] == len(expected)
+        assert cur.fetchone()[0] == len(expected) + 1
     conn.close()
     assert demo.server.settings["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert demo.server.settings["AIRFLOW__CORE__FERNET_KEY"] == demo.state.secrets()["fernet_key"]
@@ -188,6 +188,19 @@ def test_demo_run_names_the_failed_task_and_its_error_and_skips_what_needed_it(d
     assert (sheet.state, sheet.note) == ("skipped", "lab6_restore_drill did not succeed")
     assert "0/2 DAGs succeeded" in demo_run.table(outcomes)
     assert demo.server.api("GET", "dags/lab6_restore_drill").json()["is_paused"]  # paused again, as found
+
+
+def test_alert_drill_fails_on_request_and_slack_hears_the_retry_and_the_failure(demo):
+    """The "break it on purpose" DAG, run by the demo's scheduler: lab 3's callbacks post to
+    the Slack fake the demo wired in as the connection slack_alerts."""
+    demo.services.slack.clear()
+    plan = (demo_run.Step("demo_alert_drill", conf={"fail": True}),)
+    drill, = demo_run.run_plan(demo.server, plan, timeout=120, log=lambda line: None)
+    assert drill.state == "failed" and "ConnectionError: partner feed answered 503" in drill.note, drill.note
+    messages = demo.services.slack.messages()
+    assert len(messages) == 2, messages
+    assert all("demo_alert_drill" in m and "load_partner_feed" in m for m in messages)
+    assert "503" in messages[-1]
 
 
 def test_second_demo_starts_from_the_first_ones_state(demo, demo_state):
