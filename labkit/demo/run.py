@@ -82,7 +82,6 @@ def run_plan(
     day = day or demo_day()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     outcomes = {step.dag_id: Outcome(step.dag_id) for step in plan}
-    steps = {step.dag_id: step for step in plan}
     paused = _unpause(server, [step.dag_id for step in plan])
     deadline = time.monotonic() + timeout
     try:

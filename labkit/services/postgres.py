@@ -339,7 +339,7 @@ def start_embedded(*, port: int | None = None, password: str | None = None, fold
         )
         pwfile.unlink()
     port = port or free_port()
-    settings = [f"listen_addresses=127.0.0.1", f"port={port}", "unix_socket_directories=", *([] if keep else _FAST_SETTINGS)]
+    settings = ["listen_addresses=127.0.0.1", f"port={port}", "unix_socket_directories=", *([] if keep else _FAST_SETTINGS)]
     # Run the postmaster as our own child (not daemonised by pg_ctl) so that stopping it
     # also reaps it: no <defunct> postgres left in `ps`.
     log = open(folder / "server.log", "ab")

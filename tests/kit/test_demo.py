@@ -2,7 +2,6 @@
 PostgreSQL metadata DB), the demo-run's plan, and a browser that logs into the UI."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -12,7 +11,6 @@ import sys
 import textwrap
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
