@@ -43,6 +43,12 @@ class S3Server:
 
     def stop(self) -> None:
         if self._server is not None:
+            # moto keeps buckets in process-wide memory, not per server: without this, the next
+            # server this process starts (a second demo, the next test module) would hold them.
+            try:
+                self.reset()
+            except requests.RequestException:
+                pass
             self._server.stop()
             self._server = None
 
