@@ -239,23 +239,31 @@ class WarmTest:
     peak_pss_kb: int | None = None  # every process of the run together (pytest, PostgreSQL, Airflow)
 
 
+def pss_kb(pid: int) -> int:
+    """PSS of one process in KB (shared pages split fairly between the processes sharing
+    them); 0 when it is gone or unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def run_pss_kb() -> int:
-    """PSS (shared pages split fairly) of every process of a grading run, this one excluded:
-    command lines under the repository, and Airflow's (which renames its processes)."""
+    """PSS of every process of a grading run, this one excluded: command lines under the
+    repository, and Airflow's (which renames its processes)."""
     total, root, me = 0, str(paths.ROOT), os.getpid()
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             if int(entry.name) == me:
                 continue
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if root not in cmdline and not cmdline.startswith("airflow"):
-                continue
-            for line in (entry / "smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-                    break
         except (OSError, ValueError):
             continue
+        if root in cmdline or cmdline.startswith("airflow"):
+            total += pss_kb(int(entry.name))
     return total
 
 

@@ -84,15 +84,13 @@ class Demo:
         postmaster = (self.postgres.data_dir / "postmaster.pid") if self.postgres.data_dir else None
         if postmaster is not None and postmaster.exists():
             sessions.add(int(postmaster.read_text().split()[0]))
-        total = 0
+        from labkit.bench import pss_kb
+
+        total = pss_kb(os.getpid())
         for entry in Path("/proc").glob("[0-9]*"):
             try:
-                if int(entry.name) != os.getpid() and os.getsid(int(entry.name)) not in sessions:
-                    continue
-                for line in (entry / "smaps_rollup").read_text().splitlines():
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-                        break
+                if os.getsid(int(entry.name)) in sessions:
+                    total += pss_kb(int(entry.name))
             except (OSError, ValueError):
                 continue
         return total / 1024
