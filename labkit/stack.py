@@ -184,7 +184,7 @@ def start(
     return stack
 
 
-BACKUP_BUCKET = "airflow-backups"
+BACKUP_BUCKET = s3.BACKUP_BUCKET
 
 
 def _metadata_db(stack: Stack) -> airflow_metadata.MetadataDB:

@@ -146,8 +146,8 @@ def start(
         services = lab_stack.start(services=SERVICES, export=True)
         os.environ.update(pg.env(postgres.WAREHOUSE_DB))
         s3.ensure_bucket(services.env.get("LABKIT_S3_ENDPOINT") or os.environ.get("LABKIT_S3_ENDPOINT"),
-                         lab_stack.BACKUP_BUCKET)
-        os.environ["AIRFLOW_VAR_BACKUP_BUCKET"] = lab_stack.BACKUP_BUCKET
+                         s3.BACKUP_BUCKET)
+        os.environ["AIRFLOW_VAR_BACKUP_BUCKET"] = s3.BACKUP_BUCKET
 
         log("Airflow: API server + UI, scheduler, DAG processor, triggerer…")
         home = airflow.AirflowHome(state.airflow_home, state.airflow_home / "dags")
@@ -206,17 +206,13 @@ def _metadata_db(pg: postgres.PostgresServer, fernet_key: str, log: Callable[[st
 
 def _seed_warehouse(pg: postgres.PostgresServer, log: Callable[[str], None]) -> None:
     """Lab 2's source tables (the course's NPS answers and sessions), once."""
-    from labkit.data import nps, sessions
+    from labkit.data import lab2_sources
 
     conn = pg.connect(postgres.WAREHOUSE_DB)
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('public.nps'), to_regclass('public.session_timestamp')")
-            if all(cur.fetchone()):
-                return
-        log("first demo: loading lab 2's source tables into the warehouse…")
-        nps.load_nps(conn)
-        sessions.load_sessions(conn)
+        if lab2_sources.missing(conn):
+            log("first demo: loading lab 2's source tables into the warehouse…")
+            lab2_sources.ensure(conn)
     finally:
         conn.close()
 

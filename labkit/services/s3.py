@@ -74,6 +74,10 @@ def client(endpoint: str):
                         aws_access_key_id="labkit", aws_secret_access_key="labkit")
 
 
+# Lab 6's backups go here (Variable backup_bucket), in the lesson, the demo and the compose stack.
+BACKUP_BUCKET = "airflow-backups"
+
+
 def ensure_bucket(endpoint: str | None, bucket: str) -> None:
     """Create `bucket` on the moto server at `endpoint` unless it exists (no endpoint: real
     S3 is configured, and its buckets are the user's to make)."""

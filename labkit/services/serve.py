@@ -27,14 +27,14 @@ import tempfile
 import threading
 from pathlib import Path
 
-from labkit.services import gsheets, http_api, slack
+from labkit.services import gsheets, http_api, s3, slack
+from labkit.services.s3 import BACKUP_BUCKET
 
 # What --env-file holds: the connections whose secret is made here at start (the Sheets key).
 SHARED_ENV = ("AIRFLOW_CONN_GOOGLE_SHEETS",)
 PORTS = {"slack": 8091, "sheets": 8092, "weather": 8093}
 SLACK_TOKEN_ENV = "LABKIT_SLACK_TOKEN"
 WEATHER_KEY_ENV = "LABKIT_WEATHER_API_KEY"
-BACKUP_BUCKET = "airflow-backups"  # lab 6's bucket (labkit.stack.BACKUP_BUCKET, not imported: it pulls in Airflow's side)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -115,8 +115,6 @@ def main(argv: list[str] | None = None) -> int:
 
         budget.seed(sheets)
         if args.s3_endpoint:
-            from labkit.services import s3
-
             s3.ensure_bucket(args.s3_endpoint, BACKUP_BUCKET)
             print(f"S3 bucket {BACKUP_BUCKET!r} ready at {args.s3_endpoint}", flush=True)
         if args.env_file:

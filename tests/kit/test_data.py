@@ -208,3 +208,28 @@ def test_seeding_a_fake_sheets_gives_both_course_spreadsheets():
         assert sheets.tabs(budget.NPS_DASHBOARD) == [budget.NPS_TAB]
     finally:
         sheets.stop()
+
+
+def test_lab2_sources_load_once_and_only_what_is_missing(server):
+    """A kept warehouse (demo, compose) gets lab 2's sources on first use, then never again;
+    a table someone dropped is loaded back alone."""
+    from labkit.data import lab2_sources
+
+    server.create_database("kit_lab2_sources", replace=True)
+    connection = server.connect("kit_lab2_sources")
+    try:
+        assert lab2_sources.missing(connection) == list(lab2_sources.TABLES)
+        assert lab2_sources.ensure(connection) is True
+        assert lab2_sources.missing(connection) == []
+        with connection, connection.cursor() as cur:
+            cur.execute("INSERT INTO user_session_channel VALUES (0, 'kept-row', 'Organic')")
+            cur.execute("DROP TABLE nps")
+        assert lab2_sources.missing(connection) == ["nps"]
+        assert lab2_sources.ensure(connection) is True
+        assert _query(connection, "SELECT count(*) FROM nps") == [(150_000,)]
+        # the sessions were not reloaded: the row added above is still there
+        assert _query(connection, "SELECT count(*) FROM user_session_channel WHERE sessionid = 'kept-row'") == [(1,)]
+        assert lab2_sources.ensure(connection) is False
+    finally:
+        connection.close()
+        server.drop_database("kit_lab2_sources")
