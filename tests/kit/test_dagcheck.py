@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-
 from labkit.grading.dagcheck import top_level_calls
 from tests.kit.helpers import REFERENCE
 
