@@ -261,7 +261,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The class demo: up until Ctrl-C, Slack posts echoed here as they arrive."""
     from labkit.demo import stack as demo_stack
-    from labkit.demo.state import DemoBusy, DemoState
+    from labkit.demo.state import DemoBusy, DemoState, DemoStateLost
 
     if _instructor_only("the class demo"):
         return 2
@@ -273,8 +273,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             state.reset()
             print(f"demo state deleted ({state.folder}): starting from scratch")
         demo = demo_stack.start(state, port=args.port)
-    except DemoBusy as busy:
-        print(busy)
+    except (DemoBusy, DemoStateLost) as problem:
+        print(problem)
         return 2
     except KeyboardInterrupt:
         print("\nstopped while starting")
@@ -305,15 +305,15 @@ def cmd_demo_run(args: argparse.Namespace) -> int:
     """Start the demo stack, run every reference DAG once, print the table, stop."""
     from labkit.demo import run as demo_run
     from labkit.demo import stack as demo_stack
-    from labkit.demo.state import DemoBusy, DemoState
+    from labkit.demo.state import DemoBusy, DemoState, DemoStateLost
 
     if _instructor_only("the demo run"):
         return 2
     state = DemoState.default()
     try:
         demo = demo_stack.start(state, port=None, schedule=False)
-    except DemoBusy as busy:
-        print(busy)
+    except (DemoBusy, DemoStateLost) as problem:
+        print(problem)
         return 2
     try:
         print(f"Airflow up in {demo.started_in:.1f} s at {demo.url}; memory {demo.memory_mb():,.0f} MB (PSS, every process)")
@@ -382,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", help="start the services and JupyterLab")
     lab.add_argument("--no-browser", action="store_true", default=bool(os.environ.get("NO_BROWSER")))
-    lab.add_argument("--port", type=int, default=int(os.environ.get("LABKIT_JUPYTER_PORT", "8888")))
+    lab.add_argument("--port", type=int, default=os.environ.get("LABKIT_JUPYTER_PORT", "8888"))
     lab.set_defaults(func=cmd_lab)
 
     doctor = sub.add_parser("doctor", help="check this machine")
@@ -398,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.set_defaults(func=cmd_monitor)
 
     demo = sub.add_parser("demo", help="the class demo: a local Airflow UI with every reference DAG (Ctrl-C stops)")
-    demo.add_argument("--port", type=int, default=int(os.environ.get("LABKIT_DEMO_PORT", "8080")),
+    demo.add_argument("--port", type=int, default=os.environ.get("LABKIT_DEMO_PORT", "8080"),
                       help="the UI's port (default 8080; a free one if taken)")
     demo.add_argument("--reset", action="store_true",
                       help="forget the previous demo's state (logins, runs, warehouse) first")

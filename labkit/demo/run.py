@@ -82,6 +82,7 @@ def run_plan(
     day = day or demo_day()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     outcomes = {step.dag_id: Outcome(step.dag_id) for step in plan}
+    steps = {step.dag_id: step for step in plan}
     paused = _unpause(server, [step.dag_id for step in plan])
     deadline = time.monotonic() + timeout
     try:
@@ -96,7 +97,7 @@ def run_plan(
                     outcome.state, outcome.note = "skipped", f"{', '.join(failed)} did not succeed"
                 elif not blocked:
                     if step.started_by:
-                        _find_started_run(server, step, outcome, day)
+                        _find_started_run(server, step, steps[step.started_by], outcome, day)
                     else:
                         _trigger(server, step, outcome, day, stamp, log)
             for outcome in outcomes.values():
@@ -149,9 +150,8 @@ def _trigger(server: AirflowServer, step: Step, outcome: Outcome, day: datetime,
         outcome.state, outcome.note = "failed", f"trigger refused: HTTP {response.status_code} {response.text[:200]}"
 
 
-def _find_started_run(server: AirflowServer, step: Step, outcome: Outcome, day: datetime) -> None:
-    """The run another DAG started for the same day (found by its logical date)."""
-    upstream = next(s for s in PLAN if s.dag_id == step.started_by)
+def _find_started_run(server: AirflowServer, step: Step, upstream: Step, outcome: Outcome, day: datetime) -> None:
+    """The run `upstream` started for its own day (found by its logical date)."""
     logical_date = (day + upstream.shift).isoformat()
     response = server.api("GET", f"dags/{step.dag_id}/dagRuns",
                           params={"logical_date_gte": logical_date, "logical_date_lte": logical_date})

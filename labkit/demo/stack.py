@@ -133,9 +133,9 @@ def start(
     """Start the demo stack (healthy, every reference DAG parsed on return)."""
     began = time.monotonic()
     state.lock()
-    secrets = state.secrets()
     pg = services = server = None
     try:
+        secrets = state.secrets()
         log("PostgreSQL (metadata DB + warehouse)…")
         pg = _postgres(state, secrets["postgres_password"])
         metadata = _metadata_db(pg, secrets["fernet_key"], log)

@@ -29,6 +29,10 @@ class DemoBusy(RuntimeError):
     """Another `labkit demo` uses this folder right now."""
 
 
+class DemoStateLost(RuntimeError):
+    """The kept data is there but the secrets that open it are gone."""
+
+
 @dataclass
 class DemoState:
     folder: Path
@@ -63,6 +67,10 @@ class DemoState:
             known = json.loads(path.read_text())
         except (OSError, ValueError):
             known = {}
+        if not known and (self.postgres_folder / "data" / "PG_VERSION").exists():
+            # New secrets would not open the old database (its password, its Fernet key).
+            raise DemoStateLost(f"{path} is missing or unreadable, but the demo's database is still in "
+                                f"{self.postgres_folder}: start over with `make demo RESET=1`")
         made = {
             "admin_password": os.environ.get("LABKIT_DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12),
             "monitor_password": secrets.token_urlsafe(12),

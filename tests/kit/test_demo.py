@@ -18,7 +18,7 @@ import pytest
 from labkit import stack as lab_stack
 from labkit.demo import run as demo_run
 from labkit.demo import stack as demo_stack
-from labkit.demo.state import DemoBusy, DemoState
+from labkit.demo.state import DemoBusy, DemoState, DemoStateLost
 from labkit.paths import ROOT, state_dir
 from labkit.services import postgres
 from labkit.services._net import process_alive
@@ -69,6 +69,20 @@ def test_state_keeps_private_secrets_and_forgets_them_on_reset(tmp_path, monkeyp
     assert state.first_run and not (state.folder / "postgres").exists()
     monkeypatch.delenv("LABKIT_DEMO_ADMIN_PASSWORD")
     assert state.secrets()["fernet_key"] != first["fernet_key"]
+
+
+def test_lost_secrets_next_to_kept_data_say_how_to_start_over(tmp_path):
+    state = DemoState(tmp_path)
+    state.secrets()
+    (state.postgres_folder / "data").mkdir(parents=True)
+    (state.postgres_folder / "data" / "PG_VERSION").write_text("16\n")
+    (state.folder / "secrets.json").unlink()
+    with pytest.raises(DemoStateLost, match="make demo RESET=1"):
+        demo_stack.start(state, log=lambda line: None)
+    state.lock()  # start let go of the folder
+    state.unlock()
+    state.reset()
+    assert state.secrets()["admin_password"]
 
 
 def test_a_second_demo_on_the_same_state_is_refused(tmp_path):
