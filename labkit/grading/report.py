@@ -7,6 +7,7 @@ from the progress file when a run had to be stopped) and prints it. Both print t
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import textwrap
 from dataclasses import asdict, dataclass, field
@@ -40,6 +41,7 @@ class LabResult:
     tests: list[TestResult] = field(default_factory=list)
     duration: float = 0.0
     note: str = ""  # e.g. "stopped after 240 s"
+    files_sha256: dict[str, str] = field(default_factory=dict)  # what was graded: file -> SHA-256
 
     @property
     def score(self) -> float:
@@ -66,7 +68,8 @@ class LabResult:
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        # A name of this process's own: two runs saving at once never share a half-written file.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(self.to_json(), indent=2, default=str))
         tmp.replace(path)  # readers never see half a file
         return path
@@ -134,3 +137,46 @@ def render(result: LabResult, *, details: bool = True, width: int | None = None)
     out.append("")
     out.append(f"SCORE {result.lab}: {_points(result.score)}/{_points(result.max_score)}")
     return "\n".join(out)
+
+
+def hint_of(test: TestResult) -> str:
+    """The test's own hint ("Hint: …" in its explanation), or ""."""
+    for line in (test.details or "").splitlines():
+        if line.strip().startswith("Hint:"):
+            return line.strip().removeprefix("Hint:").strip()
+    return ""
+
+
+def render_html(result: LabResult, *, title: str = "") -> str:
+    """The score table for a notebook: test, points, pass/fail, the reason and the hint.
+
+    Everything a test reports is escaped: a student's error message is text, never markup.
+    """
+    import html
+
+    marks = {PASSED: ("✓ pass", "#1a7f37"), FAILED: ("✗ fail", "#cf222e"), TIMEOUT: ("⏱ timeout", "#cf222e"),
+             SKIPPED: ("skip", "#6e7781"), NOT_RUN: ("not run", "#6e7781"), HIDDEN: ("hidden", "#6e7781")}
+    rows = []
+    for t in result.tests:
+        label, colour = marks.get(t.outcome, (t.outcome, "#6e7781"))
+        pts = "?" if t.outcome == HIDDEN else f"{_points(t.earned)}/{_points(t.points)}"
+        why = ""
+        if t.outcome not in (PASSED, HIDDEN):
+            why = html.escape(t.reason)
+            hint = hint_of(t)
+            if hint:
+                why += f"<br><i>Hint: {html.escape(hint)}</i>"
+        rows.append(
+            f"<tr><td style='text-align:left'>{html.escape(t.name)}</td><td>{pts}</td>"
+            f"<td style='color:{colour};white-space:nowrap'>{label}</td><td style='text-align:left'>{why}</td></tr>"
+        )
+    head = html.escape(title or f"{result.lab} · {result.target}")
+    note = f"<p><i>{html.escape(result.note)}</i></p>" if result.note else ""
+    return (
+        f"<div class='labkit-score'><p><b>{head}</b></p>"
+        "<table><thead><tr><th style='text-align:left'>test</th><th>points</th><th>result</th>"
+        "<th style='text-align:left'>why, and a hint</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>{note}"
+        f"<p><b>SCORE {html.escape(result.lab)}: {_points(result.score)}/{_points(result.max_score)}</b></p></div>"
+    )
+

@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,8 +109,10 @@ def hidden_points(lab: str) -> tuple[int, float]:
     return 0, 0.0
 
 
-def pytest_command(lab: str, target: Target, progress: Path, results: Path, extra: list[str], hidden: bool) -> list[str]:
-    paths = [str(TESTS / lab)]
+def pytest_command(
+    lab: str, target: Target, progress: Path, results: Path, extra: list[str], hidden: bool, select: Sequence[str] = ()
+) -> list[str]:
+    paths = [str(TESTS / lab / name) for name in select] or [str(TESTS / lab)]
     if hidden and (HIDDEN / lab).is_dir():
         paths.append(str(HIDDEN / lab))
     command = [sys.executable, "-m", "pytest", *paths, "--target", str(target), f"--rootdir={ROOT}", "-c", str(ROOT / "pyproject.toml")]
@@ -131,8 +134,18 @@ def grade(
     hidden: bool = False,
     sandbox: Sandbox | None = None,
     airflow_state: Path | None = None,
+    select: Sequence[str] = (),
+    name: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> Outcome:
-    """Run lab `lab`'s graded suite against `target` and return (and print) the score."""
+    """Run lab `lab`'s graded suite against `target` and return (and print) the score.
+
+    `select`: test files of the lab to run instead of all of them (a part, see parts.py);
+    `name`: the results' file name instead of the lab's (`lab1-part-load`);
+    `on_progress`: called with the progress so far while the tests run (the notebook's bar).
+    Results are written once, at the end, atomically: a run that is killed leaves the
+    previous results in place, and two runs never share a file while they run.
+    """
     target = target if isinstance(target, Target) else Target.parse(target)
     if not (TESTS / lab).is_dir():
         raise ValueError(f"no graded tests for {lab!r} (expected a folder tests/{lab})")
@@ -140,14 +153,14 @@ def grade(
     folder = results or results_dir()
     folder.mkdir(parents=True, exist_ok=True)
     label = target.label
-    json_path = result_path(lab, label, folder)
+    json_path = folder / f"{name}.json" if name else result_path(lab, label, folder)
     base = json_path.with_suffix("")
     log, junit = base.with_suffix(".log"), base.with_suffix(".xml")
     # Per-run names: two runs of the same lab at once must not read each other's progress.
     scratch = (sandbox.folder if sandbox else folder) / f".run-{lab}-{os.getpid()}-{time.monotonic_ns()}"
     scratch.mkdir(parents=True)
     progress = scratch / "progress.jsonl"
-    json_path.unlink(missing_ok=True)
+    run_log = scratch / "pytest.log"
 
     own_server = server is None and "postgres" in services_for(lab)
     # Our own servers start while pytest imports; their addresses are known before they answer.
@@ -178,10 +191,10 @@ def grade(
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode caches save ~3 s per run
         deselect: list[str] = []
         stuck_after = STUCK_AFTER
-        with log.open("wb") as out:
+        with run_log.open("wb") as out:
             while True:
                 args = [*(extra_args or []), *(f"--deselect={nodeid}" for nodeid in deselect)]
-                command = pytest_command(lab, target, progress, scratch, args, hidden)
+                command = pytest_command(lab, target, progress, scratch, args, hidden, select)
                 if sandbox and sandbox.isolate:
                     command = _isolated(command, sandbox.folder)
                 remaining = time_limit - (time.monotonic() - started)
@@ -189,7 +202,11 @@ def grade(
                     command, cwd=sandbox.folder if sandbox else ROOT, env=env, stdin=subprocess.DEVNULL,
                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_limits,
                 )
-                ended = _wait(child, remaining, progress, show, stuck_after)
+                try:
+                    ended = _wait(child, remaining, progress, show, stuck_after, on_progress)
+                except BaseException:  # Ctrl-C, a kernel interrupt, SIGTERM: nothing may keep running
+                    _kill_group(child)
+                    raise
                 timed_out = ended == "limit"
                 returncode = child.returncode if child.returncode is not None else -9
                 state = _read_progress(progress)
@@ -210,10 +227,12 @@ def grade(
                 restarts += 1
         result = _collect(lab, target, label, progress, timed_out, time_limit, returncode)
         result.duration = round(time.monotonic() - started, 1)
+        result.files_sha256 = target.fingerprints(lab)
         if not result.tests:
             result.note = f"pytest collected no graded tests (exit code {returncode}); see {relative(log)}"
+        _publish(run_log, log)
+        _publish_text(junit, junit_xml(result))
         result.save(json_path)
-        junit.write_text(junit_xml(result))
     finally:
         if live_airflow is not None:  # first: its home may be in the scratch folder
             live_airflow.stop()
@@ -237,6 +256,19 @@ def grade(
     return Outcome(result, returncode, log, timed_out, restarts)
 
 
+def _publish(source: Path, destination: Path) -> None:
+    """Move a finished run's file into place in one step (readers never see half of it)."""
+    staged = destination.with_name(f".{destination.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, staged)  # the scratch folder may be on another file system
+    staged.replace(destination)
+
+
+def _publish_text(destination: Path, text: str) -> None:
+    staged = destination.with_name(f".{destination.name}.{os.getpid()}.tmp")
+    staged.write_text(text, encoding="utf-8")
+    staged.replace(destination)
+
+
 def public_only(lab: str, hidden: bool) -> None:
     """Say plainly when instructor-only tests exist that this run did not run."""
     count, points = hidden_points(lab)
@@ -254,7 +286,10 @@ def _limits() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
 
 
-def _wait(child: subprocess.Popen, limit: float, progress: Path, show: bool, stuck_after: float) -> str:
+def _wait(
+    child: subprocess.Popen, limit: float, progress: Path, show: bool, stuck_after: float,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> str:
     """Wait for pytest. Returns "done", "limit" (killed at the lab's limit) or "stuck"
     (killed because one test ran past `stuck_after`: a loop in C ignores pytest-timeout)."""
     deadline = time.monotonic() + max(limit, 1)
@@ -276,6 +311,8 @@ def _wait(child: subprocess.Popen, limit: float, progress: Path, show: bool, stu
             return "stuck"
         if live and state.collected:
             print(f"\r  grading… {len(state.results)}/{len(state.collected)} tests", end="", flush=True)
+        if on_progress is not None:
+            on_progress(state)
         time.sleep(0.2)
     if live:
         print("\r" + " " * 40 + "\r", end="", flush=True)

@@ -13,6 +13,7 @@ student's own package when their files are graded.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,17 @@ class Target:
     def lab_files(self, lab: str) -> list[Path]:
         """Every file of `lab` for this target (what the DAGs folder of its Airflow home holds)."""
         return [self.lab_file(lab, name) for name in lab_filenames(lab)]
+
+    def fingerprints(self, lab: str) -> dict[str, str]:
+        """SHA-256 of every Python file graded for `lab` (`common/alerts.py` → hex digest):
+        a score can then say which version of the files it belongs to."""
+        found: dict[str, str] = {}
+        for name, path in zip(lab_filenames(lab), self.lab_files(lab)):
+            files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.is_file() else []
+            for file in files:
+                key = f"{name}/{file.relative_to(path).as_posix()}" if path.is_dir() else name
+                found[key] = hashlib.sha256(file.read_bytes()).hexdigest()
+        return found
 
 
 def _lab_folder_name(lab: str) -> str:
