@@ -161,27 +161,52 @@ def stale(labs: Path = LABS, dags: Path = DAGS) -> list[str]:
     return diffs
 
 
+# What a student edition leaves out, besides solution bodies: solutions' neighbours
+# (known-wrong variants quote the reference, hidden tests are the instructor's), the kit's
+# own tests (they test the reference too), the instructor's guides and class-demo stack,
+# CI, and the lessons' jupytext twins (a maintainer's review format).
+STUDENT_EDITION_LEAVES_OUT = (
+    ".git", ".venv", ".labkit", "__pycache__", "hidden", "wrong", "kit", "*.pyc", ".ipynb_checkpoints",
+    "gradebook-*", "submit", ".ci", "docker", "docker-compose.yaml", ".env.example", "instructor.md", "demo.md",
+    "*.lesson.py", "jupytext.toml",
+)
+INSTRUCTOR_BLOCK = re.compile(r"^# instructor:begin\n.*?^# instructor:end\n", flags=re.M | re.S)
+
+
 def student_kit(target: Path, root: Path | None = None) -> Path:
     """Copy the repository into `target` without reference solutions (for publishing).
 
     dags/ keeps its starter-equivalent files only, so no solution body leaves the
     instructor's copy; graded tests stay (students run them); the known-wrong variants
-    (edits that quote the reference) and hidden tests do not.
+    (edits that quote the reference) and hidden tests do not. The README is a student's
+    (labkit/student_edition/README.md) and `make help` lists a student's commands only.
     """
     from labkit.paths import ROOT
 
     root = root or ROOT
-    # Left out: solutions' neighbours (known-wrong variants quote the reference, hidden
-    # tests are the instructor's) and the kit's own tests (they test the reference too).
-    ignore = shutil.ignore_patterns(
-        ".git", ".venv", ".labkit", "__pycache__", "hidden", "wrong", "kit", "*.pyc", ".ipynb_checkpoints",
-        "gradebook-*",
-    )
-    shutil.copytree(root, target, ignore=ignore, dirs_exist_ok=False)
+    shutil.copytree(root, target, ignore=shutil.ignore_patterns(*STUDENT_EDITION_LEAVES_OUT), dirs_exist_ok=False)
     for reference in sorted((target / "dags").rglob("*.py")):
         source = reference.read_text()
         if re.search(r"^\s*# BEGIN SOLUTION", source, flags=re.M) or reference.name.startswith("lab"):
             name = reference.relative_to(target / "dags").as_posix()
             reference.write_text(HEADER.format(name=name) + strip_solutions(source, name))
+    (target / "README.md").write_text(student_readme(target))
+    makefile = target / "Makefile"
+    makefile.write_text(INSTRUCTOR_BLOCK.sub("", makefile.read_text()))
     (target / MARKER).write_text("student\n")
     return target
+
+
+def student_readme(kit: Path) -> str:
+    """The student edition's README: the template, with a table of the kit's labs."""
+    template = (Path(__file__).resolve().parent.parent / "student_edition" / "README.md").read_text()
+    rows = ["| lab | lesson | your files, and the task | public points | hidden points |", "|---|---|---|---:|---:|"]
+    for folder in sorted((kit / "labs").glob("lab[0-9]*_*"), key=lambda p: int(p.name.split("_")[0][3:])):
+        lab = folder.name.split("_")[0]
+        title = folder.joinpath("README.md").read_text().splitlines()[0].lstrip("# ").split(" (")[0]
+        public = sum(t.points for t in graded_tests(lab, kit / "tests"))
+        manifest = kit / "tests" / lab / "hidden_points.json"
+        hidden = json.loads(manifest.read_text())["points"] if manifest.exists() else 0
+        rows.append(f"| {title} | `notebooks/{folder.name}.ipynb` | `labs/{folder.name}/` (`README.md`) "
+                    f"| {public:g} | {hidden:g} |")
+    return template.replace("{labs_table}", "\n".join(rows))
