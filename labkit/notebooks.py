@@ -1,7 +1,9 @@
-"""Lesson notebooks are authored as jupytext pairs: `labN_x.py` (reviewable) + `labN_x.ipynb`.
+"""Lesson notebooks are authored as jupytext pairs: `labN_x.lesson.py` (reviewable) + `labN_x.ipynb`.
 
 `out_of_sync()` names the pairs whose cells differ, so a reviewer reading the .py diff
-reads what students run. Fix with `.venv/bin/jupytext --sync notebooks/*.py`.
+reads what students run. Fix with `.venv/bin/jupytext --sync notebooks/*.lesson.py`.
+The `.lesson.py` suffix (notebooks/jupytext.toml) tells the twin apart from a lab's
+starter of the same name, so JupyterLab can hide the twin alone.
 """
 from __future__ import annotations
 
@@ -42,15 +44,23 @@ def _cells(path: Path) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
 
 
+TWIN = ".lesson.py"
+
+
+def twin(notebook: Path) -> Path:
+    """`lab1_x.ipynb` -> `lab1_x.lesson.py`."""
+    return notebook.with_name(notebook.stem + TWIN)
+
+
 def out_of_sync(folder: Path = NOTEBOOKS) -> list[str]:
     problems = []
-    for script in sorted(folder.glob("*.py")):
-        pair = script.with_suffix(".ipynb")
+    for script in sorted(folder.glob("*" + TWIN)):
+        pair = script.with_name(script.name.removesuffix(TWIN) + ".ipynb")
         if not pair.exists():
             problems.append(f"{pair.name} is missing (run jupytext --sync {script.name})")
         elif _cells(script) != _cells(pair):
             problems.append(f"{script.name} and {pair.name} differ (run jupytext --sync {script.name})")
     for notebook in sorted(folder.glob("*.ipynb")):
-        if not notebook.with_suffix(".py").exists():
-            problems.append(f"{notebook.name} has no .py pair (run jupytext --set-formats ipynb,py:percent {notebook.name})")
+        if not twin(notebook).exists():
+            problems.append(f"{notebook.name} has no {TWIN} pair (run jupytext --set-formats ipynb,{TWIN}:percent {notebook.name})")
     return problems

@@ -21,10 +21,15 @@
 # pattern: **check the input → build under a temporary name → check the output → swap
 # in one transaction**, all driven by small YAML config files.
 #
+# **This lab's files:** [the task (README)](../labs/lab2_nps_summary/README.md) ·
+# your starter [lab2_nps_summary.py](../labs/lab2_nps_summary/lab2_nps_summary.py) ·
+# check your work with the `check(...)` cells below, or `make test lab2` in a terminal.
+#
 # Run the cells from top to bottom. Everything talks to services on your own machine.
 
 # %%
 from labkit import stack
+from labkit.check import check
 
 services = stack.ensure("lab2")
 services
@@ -306,9 +311,9 @@ from psycopg2 import sql
 
 monthly_raw = yaml.safe_load((ref.CONFIG_DIR / "nps_summary_monthly.yaml").read_text())
 new_table = sql.Identifier("analytics", ref.temp_name(ref.SummaryConfig("nps_summary_monthly", "analytics", "", [], []), "demo"))
-for check in monthly_raw["output_check"]:
-    text, params, what = ref.check_query(check, new_table)
-    print(f"{what:40} {ref.expected(check)}\n    {text.as_string(conn)}  {params or ''}")
+for rule in monthly_raw["output_check"]:
+    text, params, what = ref.check_query(rule, new_table)
+    print(f"{what:40} {ref.expected(rule)}\n    {text.as_string(conn)}  {params or ''}")
 
 # %% [markdown]
 # `discover()` reads only each file's `table` and `depends_on` (cheap enough for DAG
@@ -326,6 +331,24 @@ try:
 except NotImplementedError as todo:
     configs = None
     print(f"Not written yet — {todo}\n(write it in {path.name}; `make test lab2` tells you how far you are)")
+
+# %% [markdown]
+# ### ✏️ Your turn: part 1 — configs
+#
+# Write `load_config` and the marked part of `validate_config` in
+# [your starter](../labs/lab2_nps_summary/lab2_nps_summary.py)
+# (the table in the [README](../labs/lab2_nps_summary/README.md) says what each must do):
+# read the file with `yaml.safe_load` (never `eval`), turn a YAML error into a
+# `ConfigError` naming the file, and refuse unknown or missing fields, naming them. Save
+# the file (Ctrl+S), then run the cell below: it grades that part with the same tests as
+# `make test lab2` and shows a score table, one line per test with the reason it failed.
+# Run it again after every fix.
+#
+# It grades the file saved on disk, in a separate process: a bug in your file cannot break
+# this notebook, and ■ (interrupt the kernel) stops a check that takes too long.
+
+# %%
+check("lab2", "config")
 
 # %% [markdown]
 # Now build each summary in order, each with a fresh connection — as each Airflow task
@@ -428,6 +451,19 @@ with conn, conn.cursor() as cur:
     cur.execute("DROP VIEW IF EXISTS analytics.demo_nps_recent")
 
 # %% [markdown]
+# ### ✏️ Your turn: part 2 — build
+#
+# Write `run_checks` and `build_summary` in
+# [your starter](../labs/lab2_nps_summary/lab2_nps_summary.py):
+# input checks, then `CREATE TABLE … AS` under `temp_name(...)`, output checks on it, then
+# the swap in **one transaction** (no `CASCADE`), and the temp table dropped on any
+# failure. The tests break the input, the output, the main SQL and the swap on purpose, as
+# sections 4 to 6 did, and run two builds at once. Save (Ctrl+S), then run the cell below.
+
+# %%
+check("lab2", "build")
+
+# %% [markdown]
 # ## 7. The whole DAG in Airflow
 #
 # The DAG `lab2_nps_summary` makes one task per config, wired by `depends_on`. It finds the
@@ -469,6 +505,16 @@ else:
     print("The run failed: a part is still a TODO (or has a bug). `make test lab2` says which, and why.")
 
 # %% [markdown]
+# ### ✏️ Your turn: part 3 — the DAG
+#
+# Nothing new to write: the DAG is given (one task per config, wired by `depends_on`). Its
+# test runs the whole DAG under `dag.test()` and checks that every summary gets built, so
+# it passes once parts 1 and 2 do. Run the cell below to see them work together.
+
+# %%
+check("lab2", "dag")
+
+# %% [markdown]
 # ## 8. Where this leads: dbt
 #
 # What we built — SELECTs in files, dependencies between them, tests on the results — is
@@ -506,15 +552,19 @@ else:
 #
 # ## 10. Now you
 #
-# Your turn: **`labs/lab2_nps_summary/README.md`** has the task, the points and hints. You
-# write `load_config`, the field checks of `validate_config`, `run_checks` and
-# `build_summary` — the pieces you just watched. Then:
-#
-# ```
-# make test lab2
-# ```
-#
+# Your turn: **[`labs/lab2_nps_summary/README.md`](../labs/lab2_nps_summary/README.md)** has the task, the
+# points and hints. You write `load_config`, the field checks of `validate_config`,
+# `run_checks` and `build_summary` — the pieces you just watched. Then save your file
+# (Ctrl+S) and grade the whole lab:
+
+# %%
+check("lab2")
+
+# %% [markdown]
 # Each failing line of the score table names the concept it tests.
+#
+# The same tests give the same score in a terminal (File → New → Terminal): `make test lab2`.
+# When you are done, `make submit lab2` makes the zip to hand in.
 #
 # Cleaning up this lesson's demo table and connections:
 

@@ -23,11 +23,19 @@
 # Airflow 3 hands a failure callback — and then we break things on purpose and watch what
 # each failure leaves behind.
 #
+# **This lab's files:** [the task (README)](../labs/lab3_slack_gsheet/README.md) ·
+# your starters [common/sheets.py](../labs/lab3_slack_gsheet/common/sheets.py),
+# [common/alerts.py](../labs/lab3_slack_gsheet/common/alerts.py),
+# [lab3_sheet_to_warehouse.py](../labs/lab3_slack_gsheet/lab3_sheet_to_warehouse.py) and
+# [lab3_sql_to_sheet.py](../labs/lab3_slack_gsheet/lab3_sql_to_sheet.py) ·
+# check your work with the `check(...)` cells below, or `make test lab3` in a terminal.
+#
 # Run the cells from top to bottom. Everything talks to services on your own machine:
 # nothing here needs a Slack workspace or a Google account.
 
 # %%
 from labkit import stack
+from labkit.check import check
 
 services = stack.ensure("lab3")
 print(services.describe())
@@ -541,7 +549,29 @@ else:
 # %% [markdown]
 # `$2,000` became `2000`, `5.32%` became `0.0532`. The file carries a header row: the
 # course's Redshift `COPY … IGNOREHEADER 1` becomes `COPY … WITH (FORMAT csv, HEADER true)`.
+
+# %% [markdown]
+# ### ✏️ Your turn: part 2 — Sheet → warehouse
 #
+# The lab has four graded parts, numbered as in the README's points table; this lesson
+# meets them in a different order. Part 2 first, because both DAGs need a Sheets client:
+#
+# 1. `service_account_info` in [common/sheets.py](../labs/lab3_slack_gsheet/common/sheets.py) (section 2);
+# 2. `clean_number`, `clean_row`, `validate`, then `replace_table` (one transaction) in
+#    [lab3_sheet_to_warehouse.py](../labs/lab3_slack_gsheet/lab3_sheet_to_warehouse.py) (this section).
+#
+# The table in the [README](../labs/lab3_slack_gsheet/README.md) says what each must do. Save your files
+# (Ctrl+S), then run the cell below: it grades that part with the same tests as
+# `make test lab3` and shows a score table, one line per test with the reason it failed.
+# Run it again after every fix.
+#
+# It grades the files saved on disk, in a separate process: a bug in your files cannot break
+# this notebook, and ■ (interrupt the kernel) stops a check that takes too long.
+
+# %%
+check("lab3", "sheet_to_warehouse")
+
+# %% [markdown]
 # ## 5. The round trip, part 2: warehouse → Sheet (웨어하우스 → 구글 시트)
 #
 # `lab3_sql_to_sheet` publishes lab 2's `analytics.nps_summary_monthly` to the tab
@@ -677,6 +707,29 @@ finally:
     services.slack.clear()  # back to mode "ok", and frees the held request
 
 # %% [markdown]
+# ### ✏️ Your turn: part 1 — Slack alerts
+#
+# Write `alert_text`, then `send_to_slack`, in [common/alerts.py](../labs/lab3_slack_gsheet/common/alerts.py):
+# the facts of section 3's context in one message, a `timeout`, and when Slack fails, one
+# `log.error` line naming the connection (never the URL) and no exception. The tests run a
+# one-task DAG that fails on purpose, against a Slack that answers, answers 500, and never
+# answers — what you just watched. Save (Ctrl+S), then run the cell below.
+
+# %%
+check("lab3", "alerts")
+
+# %% [markdown]
+# ### ✏️ Your turn: part 4 — the DAGs' callbacks
+#
+# In the `default_args` of both [lab3_sheet_to_warehouse.py](../labs/lab3_slack_gsheet/lab3_sheet_to_warehouse.py) and
+# [lab3_sql_to_sheet.py](../labs/lab3_slack_gsheet/lab3_sql_to_sheet.py), set `on_failure_callback` and
+# `on_retry_callback` to `task_failure_alert` and `task_retry_alert` from `common.alerts`
+# (the two lines at the end of section 3). Save both files, then run the cell below.
+
+# %%
+check("lab3", "dags")
+
+# %% [markdown]
 # Put the good sheet back and reload the table:
 
 # %%
@@ -739,7 +792,20 @@ services.slack
 # links to it (`#gid=…`), charts and other tabs' formulas that point at it all break.
 # Overwriting in one request keeps the tab. It does need the whole result in one request —
 # fine for a summary; a table too big for that does not belong in a spreadsheet.
+
+# %% [markdown]
+# ### ✏️ Your turn: part 3 — warehouse → Sheet
 #
+# Write `replace_tab` in [lab3_sql_to_sheet.py](../labs/lab3_slack_gsheet/lab3_sql_to_sheet.py): the whole tab
+# in **one** `update` — the new rows, plus blanks over the old content beyond them — and
+# never `clear()` first. The tests run the DAG (it needs part 2's `service_account_info`
+# too), then make each write request fail in turn and check that the tab never loses its
+# content. Save (Ctrl+S), then run the cell below.
+
+# %%
+check("lab3", "sql_to_sheet")
+
+# %% [markdown]
 # ## 7. Airflow 2 → 3: this lab's idioms
 #
 # | Airflow 2 (course) | Airflow 3.3 |
@@ -761,8 +827,8 @@ for name in ("execution_date", "logical_date"):
 # %% [markdown]
 # ## 8. Now you
 #
-# Your turn: **`labs/lab3_slack_gsheet/README.md`** has the task, the points and hints.
-# Work in this order — each step makes the next one testable:
+# Your turn: **[`labs/lab3_slack_gsheet/README.md`](../labs/lab3_slack_gsheet/README.md)** has the task, the
+# points and hints. Work in this order — each step makes the next one testable:
 #
 # 1. `common/sheets.py` · `service_account_info` — both DAGs need a Sheets client first;
 # 2. `lab3_sheet_to_warehouse.py` · `clean_number`, `clean_row`, `validate`, then
@@ -772,14 +838,17 @@ for name in ("execution_date", "logical_date"):
 #    in the log);
 # 5. both DAGs' `default_args`: `on_failure_callback` and `on_retry_callback`.
 #
-# Then:
-#
-# ```
-# make test lab3
-# ```
-#
+# Then save your files (Ctrl+S) and grade the whole lab:
+
+# %%
+check("lab3")
+
+# %% [markdown]
 # Each failing line of the score table names the concept it tests. Re-run this notebook
 # to watch your own code do what you saw here.
+#
+# The same tests give the same score in a terminal (File → New → Terminal): `make test lab3`.
+# When you are done, `make submit lab3` makes the zip to hand in.
 #
 # Cleaning up: the demo DAG file and our connection.
 

@@ -24,7 +24,7 @@
 # | command | what it does |
 # |---|---|
 # | `make lab` | starts the local services (PostgreSQL, fake APIs, an Airflow home) and opens JupyterLab on these notebooks |
-# | `make test` | runs the whole suite, as CI does (the kit's own tests, every lab against its reference, these notebooks); `make test lab1` grades **your** lab 1 and prints your score |
+# | `make test lab1` | grades **your** lab 1 (your files in `labs/lab1_dedupe_upsert/`) and prints your score table — the same tests and points as the lesson's `check(...)` cells |
 #
 # No Docker, no cloud account, no internet needed: every service a lesson talks to runs on
 # your machine, on `127.0.0.1`.
@@ -32,14 +32,16 @@
 # ## The loop, for every lab
 #
 # 1. **Read the lesson**: `notebooks/lab1_dedupe_upsert.ipynb` — the idea, run live.
-# 2. **Read the task**: `labs/lab1_dedupe_upsert/README.md` — what to write, the points, hints.
-# 3. **Write the code** in the starter file in `labs/lab1_dedupe_upsert/` (look for `TODO`).
-# 4. **Check it**: `make test lab1`. You get a score table — one line per test with its
-#    points, pass/fail and a one-line reason — and a last line like `SCORE lab1: 7/20`.
+# 2. **Open the task and your starter** from the links at the top of the lesson: the
+#    README (`labs/lab1_dedupe_upsert/README.md`) says what to write, the points and hints;
+#    the starter file in `labs/lab1_dedupe_upsert/` is where you write it.
+# 3. **Write the `TODO` parts** of the starter, and save it (Ctrl+S).
+# 4. **Check it**: run the lesson's `check(...)` cells — one after each part, and
+#    `check("lab1")` for the whole lab at the end. You get a score table: one line per test
+#    with its points, pass/fail and a one-line reason. Or run `make test lab1` in a terminal
+#    (File → New → Terminal): same tests, same points, and a last line like `SCORE lab1: 7/20`.
 # 5. Fix what the table points at, and go back to 4 until you have full marks.
-#
-# Curious what full marks look like? `make test lab1 TARGET=reference` runs the same tests
-# against the instructor's reference solution.
+# 6. **Hand it in**: `make submit lab1` when you are done — it makes the zip to hand in.
 #
 # ## Where each lab's four parts live
 #
@@ -47,10 +49,10 @@
 #
 # | part | where | what it is |
 # |---|---|---|
-# | lesson | `notebooks/labN_*.ipynb` | this kind of notebook: the idea, demonstrated |
+# | lesson | `notebooks/labN_*.ipynb` | this kind of notebook: the idea, demonstrated, with `check(...)` cells |
 # | starter | `labs/labN_*/` + `README.md` | the file you edit, and the task |
-# | reference | `dags/labN_*.py` | the instructor's complete DAG (the solution) |
-# | tests | `tests/labN/` | the graded tests `make test labN` runs |
+# | reference | `dags/labN_*.py` | the instructor's complete DAG (the solution) — not in the student edition: there `dags/` holds blank starters and JupyterLab hides it |
+# | tests | `tests/labN/` | the graded tests `make test labN` and the `check(...)` cells run |
 
 # %% [markdown]
 # ## The local stack

@@ -20,10 +20,15 @@
 # with *revised* values. This lesson shows what goes wrong with the obvious load, and the
 # pattern that fixes it: a **staging table**, `ROW_NUMBER()`, and one **transaction**.
 #
+# **This lab's files:** [the task (README)](../labs/lab1_dedupe_upsert/README.md) ·
+# your starter [lab1_dedupe_upsert.py](../labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py) ·
+# check your work with the `check(...)` cells below, or `make test lab1` in a terminal.
+#
 # Run the cells from top to bottom. Everything talks to services on your own machine.
 
 # %%
 from labkit import stack
+from labkit.check import check
 
 services = stack.ensure("lab1")
 services
@@ -91,7 +96,24 @@ print(len(temp1.keys() & temp2.keys()), "of 8 dates are in both runs, with diffe
 # %% [markdown]
 # 9 dates, 16 rows. What we want in the warehouse after today: **9 rows, one per date,
 # each with the newest forecast.**
+
+# %% [markdown]
+# ### ✏️ Your turn: part 1 — extract and transform
 #
+# Write `fetch_forecast` and `to_rows` in [your starter](../labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py)
+# (the table in the [README](../labs/lab1_dedupe_upsert/README.md) says what each must do): the `timeout`
+# and `raise_for_status()` of `fetch()` above, and `dt` read in UTC as in `rows_of`. Save
+# the file (Ctrl+S), then run the cell below: it grades that part with the same tests as
+# `make test lab1` and shows a score table, one line per test with the reason it failed.
+# Run it again after every fix.
+#
+# It grades the file saved on disk, in a separate process: a bug in your file cannot break
+# this notebook, and ■ (interrupt the kernel) stops a check that takes too long.
+
+# %%
+check("lab1", "extract_transform")
+
+# %% [markdown]
 # ## 2. The naive load: just INSERT every run
 #
 # A demo table shaped like the course's `weather_forecast`. `created_date` defaults to
@@ -379,6 +401,19 @@ with conn, conn.cursor() as cur:
 query("SELECT COUNT(*) AS rows, COUNT(DISTINCT date) AS dates FROM demo_native")
 
 # %% [markdown]
+# ### ✏️ Your turn: part 2 — load
+#
+# Write `create_table`, `upsert_dedupe` and `upsert_on_conflict` in
+# [your starter](../labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py) — sections 4 to 6 as functions:
+# a staging table made with `LIKE … INCLUDING DEFAULTS`, the newest row per date with `ROW_NUMBER()`, all of it in
+# **one transaction**, and the `ON CONFLICT` version. (`table_identifier` and `copy_rows`
+# are given.) Save (Ctrl+S), then run the cell below. Read a failing line's reason first:
+# most are the mistakes this notebook just showed you.
+
+# %%
+check("lab1", "load")
+
+# %% [markdown]
 # ## 7. The reference solution, and the whole DAG in Airflow
 #
 # The kit's reference DAG, `dags/lab1_dedupe_upsert.py`, holds the same ideas as
@@ -463,7 +498,20 @@ else:
 # Two mornings, and still one row per date: the first morning's 8 dates, revised by the
 # second, plus its new day. (`weather_forecast_native` holds the same data, loaded with
 # `ON CONFLICT`.)
+
+# %% [markdown]
+# ### ✏️ Your turn: part 3 — the DAG
 #
+# Fill in the `@dag(...)` arguments in [your starter](../labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py):
+# a daily `schedule` (not `schedule_interval`), `catchup=False`, and `default_args` with `retries`; and read
+# Variables inside the tasks, never at the top of the file. These tests also run your whole
+# DAG under `dag.test()`, so parts 1 and 2 must pass first. Save (Ctrl+S), then run the
+# cell below.
+
+# %%
+check("lab1", "dag")
+
+# %% [markdown]
 # ## 8. Airflow 2 → 3: what the course code meets
 #
 # The course DAGs were written for Airflow 2. This is what Airflow 3.3 says to them:
@@ -521,16 +569,20 @@ for statement in ("SELECT GETDATE()", "SELECT LEFT(now()::timestamp, 10)", "SELE
 # %% [markdown]
 # ## 10. Now you
 #
-# Your turn: **`labs/lab1_dedupe_upsert/README.md`** has the task, the points and hints.
-# You write the same pieces you saw here — the API call, the rows, the table, the dedupe
-# upsert in one transaction, the `ON CONFLICT` version, and the DAG's schedule. Then:
-#
-# ```
-# make test lab1
-# ```
-#
+# Your turn: **[`labs/lab1_dedupe_upsert/README.md`](../labs/lab1_dedupe_upsert/README.md)** has the task, the
+# points and hints. You write the same pieces you saw here — the API call, the rows, the table, the dedupe
+# upsert in one transaction, the `ON CONFLICT` version, and the DAG's schedule. Then save
+# your file (Ctrl+S) and grade the whole lab:
+
+# %%
+check("lab1")
+
+# %% [markdown]
 # Read the score table from the top: each failing line names the concept it tests, and
 # most of them are the mistakes this notebook showed you.
+#
+# The same tests give the same score in a terminal (File → New → Terminal): `make test lab1`.
+# When you are done, `make submit lab1` makes the zip to hand in.
 #
 # Cleaning up this lesson's demo tables and our own fake API:
 

@@ -22,12 +22,18 @@
 # list and trigger DAGs, see what the API hides, stop a scheduler on purpose — and have a
 # monitor tell Slack about it.
 #
+# **This lab's files:** [the task (README)](../labs/lab4_api_health/README.md) ·
+# your starters [monitoring/airflow_api.py](../labs/lab4_api_health/monitoring/airflow_api.py) and
+# [monitoring/health_monitor.py](../labs/lab4_api_health/monitoring/health_monitor.py) ·
+# check your work with the `check(...)` cells below, or `make test lab4` in a terminal.
+#
 # The first cell starts a real Airflow 3.3 on your machine: API server, scheduler, DAG
 # processor and triggerer, with authentication on (about 10 s, ~0.7 GB of memory). It
 # stops when this kernel stops.
 
 # %%
 from labkit import stack
+from labkit.check import check
 
 services = stack.ensure("lab4")
 airflow = services.airflow_server
@@ -140,6 +146,25 @@ for what, who, method, path in attempts:
         print(f"{what:<24} {error}")
 
 # %% [markdown]
+# ### ✏️ Your turn: part 1 — the client
+#
+# Write `describe_error`, then `AirflowClient.from_env`, `_send`, `token` and `request` in
+# [monitoring/airflow_api.py](../labs/lab4_api_health/monitoring/airflow_api.py) (the table in the
+# [README](../labs/lab4_api_health/README.md) says what each must do): a token from `POST /auth/token`,
+# a timeout on every call, and one readable `AirflowAPIError` for every failure, never
+# showing the password. Everything else in the lab calls them, so start here. Save the file
+# (Ctrl+S), then run the cell below: it grades that part with the same tests as
+# `make test lab4` and shows a score table, one line per test with the reason it failed.
+# Run it again after every fix.
+#
+# It grades the files saved on disk, in a separate process, against an Airflow of its own
+# (about 10 s to start, and it stops afterwards): a bug in your file cannot break this
+# notebook or its Airflow. ■ (interrupt the kernel) stops a check that takes too long.
+
+# %%
+check("lab4", "client")
+
+# %% [markdown]
 # ## 2. The health endpoint, live (헬스 체크)
 #
 # `GET /api/v2/monitor/health` needs **no login**, on purpose: a load balancer or a
@@ -197,6 +222,17 @@ airflow.wait_healthy(("scheduler",))
 print("scheduler back:", httpx.get(f"{API}/api/v2/monitor/health", timeout=10).json()["scheduler"]["status"])
 
 # %% [markdown]
+# ### ✏️ Your turn: part 2 — health
+#
+# Write `assess_component` and `check_health` in [monitoring/airflow_api.py](../labs/lab4_api_health/monitoring/airflow_api.py):
+# judge each component by its `status` **and** by its heartbeat's age, and never raise — an
+# API that cannot be reached is a report with `error` (exit code 3). Save (Ctrl+S), then
+# run the cell below.
+
+# %%
+check("lab4", "health")
+
+# %% [markdown]
 # ## 3. DAGs and runs through the API (API로 DAG 다루기)
 #
 # **Pagination.** `GET /api/v2/dags` answers one page: `limit` (at most
@@ -251,6 +287,18 @@ except api.AirflowAPIError as error:
     print(error)
 
 # %% [markdown]
+# ### ✏️ Your turn: part 3 — DAGs and runs
+#
+# Write `list_dags`, `list_active_dags`, `trigger_dag_run` and `wait_for_run` in
+# [monitoring/airflow_api.py](../labs/lab4_api_health/monitoring/airflow_api.py): every page (`limit`, `offset` until
+# `total_entries`), active means unpaused, `logical_date` (never `execution_date`) and
+# `conf`, and a wait that gives up at its timeout, naming the state. Save (Ctrl+S), then run
+# the cell below.
+
+# %%
+check("lab4", "dags")
+
+# %% [markdown]
 # ## 4. Variables come back masked; config is forbidden (변수와 설정)
 #
 # Values of Variables whose key looks secret (`password`, `token`, `api_key`, `secret`, …)
@@ -277,6 +325,17 @@ except (api.AirflowAPIError, NotImplementedError) as error:
     print(error)
 
 # %% [markdown]
+# ### ✏️ Your turn: part 4 — Variables
+#
+# Write `list_variables` in [monitoring/airflow_api.py](../labs/lab4_api_health/monitoring/airflow_api.py): every page, as
+# key → value (secret ones arrive as `***`: keep them that way). `get_config` is given; its
+# test checks that your `request` turns the 403 into an `AirflowAPIError`. Save (Ctrl+S),
+# then run the cell below.
+
+# %%
+check("lab4", "variables")
+
+# %% [markdown]
 # ## 5. The monitor: cron, exit codes, Slack (모니터링 스크립트)
 #
 # `monitoring/health_monitor.py` is the whole job: check, print, alert Slack (the lab 3
@@ -300,6 +359,17 @@ try:
         print("--- Slack received:\n" + post.message())
 except NotImplementedError as todo:
     print(f"Not written yet — {todo}\n{HINT}")
+
+# %% [markdown]
+# ### ✏️ Your turn: part 5 — the monitor
+#
+# Write `notify_slack` and `main` in [monitoring/health_monitor.py](../labs/lab4_api_health/monitoring/health_monitor.py): print
+# the report, alert Slack (connection `slack_alerts`) unless it is OK, never raise, and
+# return the exit code. The last test stops the scheduler of the check's own Airflow for
+# real — this notebook's keeps running. Save (Ctrl+S), then run the cell below.
+
+# %%
+check("lab4", "monitor")
 
 # %% [markdown]
 # ## 6. In production
@@ -336,5 +406,20 @@ except NotImplementedError as todo:
 # | `airflow webserver` | `airflow api-server` (UI and API in one) |
 # | `is_active` on a DAG | `is_stale` (the file is gone) and `is_paused` |
 # | `latest_scheduler_heartbeat` only | a heartbeat per component: scheduler, triggerer, **dag_processor** (now its own process) |
+
+# %% [markdown]
+# ## 8. Now you
 #
-# Try it: `make test lab4` grades your client and monitor against a fresh Airflow of its own.
+# Your turn: **[`labs/lab4_api_health/README.md`](../labs/lab4_api_health/README.md)** has the task, the
+# points and hints; each *Your turn* cell above grades one part. With every part written
+# and saved (Ctrl+S), grade the whole lab — your client and monitor, against a fresh
+# Airflow of its own:
+
+# %%
+check("lab4")
+
+# %% [markdown]
+# Each failing line of the score table names the concept it tests.
+#
+# The same tests give the same score in a terminal (File → New → Terminal): `make test lab4`.
+# When you are done, `make submit lab4` makes the zip to hand in.

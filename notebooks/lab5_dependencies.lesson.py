@@ -22,12 +22,20 @@
 # cleaning up after a failure without hiding it, and replaying past days without e-mailing
 # customers again.
 #
+# **This lab's files:** [the task (README)](../labs/lab5_dependencies/README.md) ·
+# your starters [lab5_orders_pipeline.py](../labs/lab5_dependencies/lab5_orders_pipeline.py),
+# [lab5_reactive.py](../labs/lab5_dependencies/lab5_reactive.py),
+# [lab5_branching.py](../labs/lab5_dependencies/lab5_branching.py) and
+# [lab5_latest_only.py](../labs/lab5_dependencies/lab5_latest_only.py) ·
+# check your work with the `check(...)` cells below, or `make test lab5` in a terminal.
+#
 # The first cell starts a real Airflow 3.3 on your machine: API server, scheduler
 # (LocalExecutor, four task slots), DAG processor and triggerer — about 10 s, ~0.8 GB of
 # memory. It holds the lab 5 DAGs, all paused, and stops when this kernel stops.
 
 # %%
 from labkit import stack
+from labkit.check import check
 
 services = stack.ensure("lab5")
 airflow = services.airflow_server
@@ -304,6 +312,26 @@ if report:
 # stop it. That is why this lesson (and `make test lab5`) uses a live Airflow for it.
 
 # %% [markdown]
+# ### ✏️ Your turn: part 1 — trigger
+#
+# Write `report_conf` and `trigger_report` in
+# [lab5_orders_pipeline.py](../labs/lab5_dependencies/lab5_orders_pipeline.py) (the table in the
+# [README](../labs/lab5_dependencies/README.md) says what each must do): the templated `conf`,
+# `logical_date="{{ logical_date }}"`, `reset_dag_run=True`, `wait_for_completion=wait`, a
+# `poke_interval` and an `execution_timeout`. These tests run the pipeline with
+# `dag.test()`; the waiting variant on a real scheduler is part 5, at the end of section 5.
+# Save the file (Ctrl+S), then run the cell below: it grades that part with the same tests
+# as `make test lab5` and shows a score table, one line per test with the reason it failed.
+# Run it again after every fix.
+#
+# It grades the files saved on disk, in a separate process: a bug in your files cannot
+# break this notebook or its Airflow, and ■ (interrupt the kernel) stops a check that takes
+# too long.
+
+# %%
+check("lab5", "trigger")
+
+# %% [markdown]
 # ## 3. Reactive: B waits for A (ExternalTaskSensor)
 #
 # The finance team's DAG needs the day's orders, loaded by `lab5_orders_pipeline` — a DAG it
@@ -405,6 +433,18 @@ if orders_run:
 # places; when frequencies differ, trigger explicitly or rethink the split.
 
 # %% [markdown]
+# ### ✏️ Your turn: part 2 — sensor
+#
+# Write `wait_for_orders` in [lab5_reactive.py](../labs/lab5_dependencies/lab5_reactive.py): an
+# `ExternalTaskSensor` on `lab5_orders_pipeline.load_orders` with `execution_delta=offset`,
+# `mode="reschedule"`, a short `poke_interval`, `timeout=timeout` and `failed_states`. Its
+# tests use your pipeline from part 1 as the upstream, so do part 1 first. Save (Ctrl+S),
+# then run the cell below.
+
+# %%
+check("lab5", "sensor")
+
+# %% [markdown]
 # ## 4. Branching: choose what runs, then join (BranchPythonOperator → @task.branch)
 #
 # A branch task returns the task id(s) to run next; every other **direct** downstream task
@@ -492,6 +532,17 @@ if report and tuesday_run and task_states("lab5_branching", tuesday_run)["trigge
 # one branch ran — exactly "after whichever branch was taken".
 
 # %% [markdown]
+# ### ✏️ Your turn: part 3 — branching
+#
+# Write `next_by_mode` and `summaries_for`, and set the trigger rule of the join `done`, in
+# [lab5_branching.py](../labs/lab5_dependencies/lab5_branching.py): decide from the Variable and from the
+# **logical date**, never the clock, and let the join run after whichever branch was taken.
+# Save (Ctrl+S), then run the cell below.
+
+# %%
+check("lab5", "branching")
+
+# %% [markdown]
 # ## 5. Trigger rules and LatestOnly (트리거 규칙, LatestOnlyOperator)
 #
 # `lab5_latest_only`: `build_tables` → `publish`; `latest_only` → `notify_customers`; then
@@ -523,7 +574,19 @@ if ready("lab5_latest_only"):
 # does not decide the run's state.)
 # No `latest_only`, `cleanup` or `watcher` rows in your grid? Then this Airflow runs a
 # starter's `lab5_latest_only.py`: those tasks are the part you write.
+
+# %% [markdown]
+# ### ✏️ Your turn: part 4 — trigger rules
 #
+# In [lab5_latest_only.py](../labs/lab5_dependencies/lab5_latest_only.py), wire `cleanup` (`all_done`) and
+# `watcher` (`one_failed`, and it raises) after both `publish` and `notify_customers`. The
+# same TODO line puts `LatestOnlyOperator` before `notify_customers`: write it now too;
+# part 5 grades it, after the demo below. Save (Ctrl+S), then run the cell below.
+
+# %%
+check("lab5", "trigger_rules")
+
+# %% [markdown]
 # **LatestOnly: replay history without redoing its side effects.** A backfill re-runs past
 # days, e.g. to rebuild their tables. `LatestOnlyOperator` lets its downstream tasks run only
 # in the **newest** scheduled run; in older scheduled or backfill runs it skips them, so
@@ -557,6 +620,18 @@ if failing_run:
 # scheduler. `cleanup` succeeded everywhere; `watcher` was skipped wherever nothing failed.
 
 # %% [markdown]
+# ### ✏️ Your turn: part 5 — on a real scheduler
+#
+# Nothing new to write: this part runs your files from parts 1 and 4 on a real scheduler,
+# as sections 2 and 5 did. `lab5_orders_pipeline_and_wait` must finish only after its
+# report, and LatestOnly must skip `notify_customers` in a backfill but not in the latest
+# scheduled run. It starts an Airflow of its own for the tests (about 10 s more), so it
+# takes longer than the other checks. Save your files (Ctrl+S), then run the cell below.
+
+# %%
+check("lab5", "scheduler")
+
+# %% [markdown]
 # ## 6. Airflow 2 → 3, for this lab
 #
 # | Airflow 2 (the course) | Airflow 3.3 |
@@ -574,5 +649,20 @@ if failing_run:
 # | `@daily` = a data interval: the run for 10 March starts on 11 March, `{{ ds }}` = 10 March | `@daily` = `CronTriggerTimetable`: the run starts at the tick and its logical date **is** the tick (`[scheduler] create_cron_data_intervals = True` restores the old way) |
 # | `catchup=True` by default | `catchup=False` by default |
 # | ExternalTaskSensor `execution_delta`, `execution_date_fn` | the same names (`execution_date_fn` now receives the logical date) |
+
+# %% [markdown]
+# ## 7. Now you
 #
-# Try it: `make test lab5` grades your DAGs against a fresh Airflow of its own.
+# Your turn: **[`labs/lab5_dependencies/README.md`](../labs/lab5_dependencies/README.md)** has the task, the
+# points and hints; each *Your turn* cell above grades one part. With every part written
+# and saved (Ctrl+S), grade the whole lab — your DAGs, with `dag.test()` and on a fresh
+# Airflow of its own:
+
+# %%
+check("lab5")
+
+# %% [markdown]
+# Each failing line of the score table names the concept it tests.
+#
+# The same tests give the same score in a terminal (File → New → Terminal): `make test lab5`.
+# When you are done, `make submit lab5` makes the zip to hand in.

@@ -22,6 +22,14 @@
 # metadata DB to S3, restores it and **proves** the copy is identical, shows what a backup
 # is worth without the Fernet key, and cleans a log folder safely.
 #
+# **This lab's files:** [the task (README)](../labs/lab6_backups/README.md) ·
+# your starters [lab6_backup_metadata.py](../labs/lab6_backups/lab6_backup_metadata.py),
+# [backups/pg.py](../labs/lab6_backups/backups/pg.py),
+# [backups/store.py](../labs/lab6_backups/backups/store.py),
+# [backups/secrets.py](../labs/lab6_backups/backups/secrets.py) and
+# [backups/logs.py](../labs/lab6_backups/backups/logs.py) (the other files are given) ·
+# check your work with the `check(...)` cells below, or `make test lab6` in a terminal.
+#
 # The first cell starts an embedded PostgreSQL 16 holding a real Airflow 3.3 metadata DB
 # (migrated by Airflow, seeded with encrypted Variables and Connections), a fake S3 (moto)
 # with the bucket `airflow-backups`, and an Airflow home that uses that DB — so every
@@ -29,6 +37,7 @@
 
 # %%
 from labkit import stack
+from labkit.check import check
 
 services = stack.ensure("lab6")
 print(services.describe())
@@ -292,6 +301,27 @@ if corrupted:
     print(f"the drill: {result.summary()[:400]} in {result.seconds:.1f} s")
 
 # %% [markdown]
+# ### ✏️ Your turn: part 2 — retention and restore
+#
+# The lab has four graded parts, numbered as in the README's points table; this lesson
+# meets part 2 first. Write `apply_retention` and `download_verified` in
+# [backups/store.py](../labs/lab6_backups/backups/store.py) (the table in the
+# [README](../labs/lab6_backups/README.md) says what each must do): keep the newest `keep`
+# backups by the date in their key and refuse `keep < 1`; compare the download's SHA-256
+# with the one in the object's metadata, and on a mismatch delete the file and raise
+# `BackupError` naming the key. These tests bring their own backups, so they do not need
+# part 1. Save the file (Ctrl+S), then run the cell below: it grades that part with the
+# same tests as `make test lab6` and shows a score table, one line per test with the reason
+# it failed. Run it again after every fix.
+#
+# It grades the files saved on disk, in a separate process, on databases of its own: a bug
+# in your files cannot break this notebook, and ■ (interrupt the kernel) stops a check that
+# takes too long.
+
+# %%
+check("lab6", "retention_restore")
+
+# %% [markdown]
 # ## 4. Why the snapshot: Airflow writes while pg_dump runs
 #
 # The scheduler, the API server and every task write to the metadata DB all the time. On
@@ -331,6 +361,19 @@ if backed_up:
 # %% [markdown]
 # The row written during the backup is in the live DB, not in the dump nor in its manifest:
 # both describe the moment of the snapshot, so they agree exactly. It goes into tomorrow's backup.
+
+# %% [markdown]
+# ### ✏️ Your turn: part 1 — the backup
+#
+# Write `dump` in [backups/pg.py](../labs/lab6_backups/backups/pg.py) and `backup_to_s3` in
+# [lab6_backup_metadata.py](../labs/lab6_backups/lab6_backup_metadata.py): `pg_dump` with its exit code checked
+# (and `--snapshot` when given), an empty file refused, the dump made in a
+# `tempfile.mkdtemp()` folder that `finally:` always removes. The tests restore your backup
+# and compare it table by table, make `pg_dump` and the upload fail, and write while the
+# backup runs — sections 1 to 4. Save (Ctrl+S), then run the cell below.
+
+# %%
+check("lab6", "backup")
 
 # %% [markdown]
 # ## 5. The Fernet key: a backup without it has no passwords (airflow.cfg 백업, fernet_key)
@@ -383,6 +426,18 @@ with tempfile.TemporaryDirectory() as folder:
     except TODO as todo:
         print(f"Not written yet — {todo}\n{HINT}")
 print("env-defined, so in no export:", sorted(k for k in os.environ if k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))))
+
+# %% [markdown]
+# ### ✏️ Your turn: part 3 — secrets
+#
+# Write `write_private` in [backups/secrets.py](../labs/lab6_backups/backups/secrets.py): `os.open` with
+# `O_WRONLY | O_CREAT | O_EXCL` and mode `0o600` on a temporary name, write, `fsync`, then
+# `os.replace` — readable by its owner only, from the first byte. One of these tests
+# restores the DAG's backup, so part 1 must pass too. Save (Ctrl+S), then run the cell
+# below.
+
+# %%
+check("lab6", "secrets")
 
 # %% [markdown]
 # ## 6. Logs: they grow every day (Airflow 로그 파일 삭제하기)
@@ -479,6 +534,17 @@ if cleaned:
 # and the bucket gets an S3 lifecycle rule instead.
 
 # %% [markdown]
+# ### ✏️ Your turn: part 4 — logs
+#
+# Write `cleanup_logs` in [backups/logs.py](../labs/lab6_backups/backups/logs.py): `os.walk(..., topdown=False,
+# followlinks=False)`, each regular file judged by its own `lstat` mtime, links skipped, a
+# dry run that deletes nothing, and emptied folders removed (never the base). The DAG
+# `lab6_cleanup_logs` is given and calls it. Save (Ctrl+S), then run the cell below.
+
+# %%
+check("lab6", "logs")
+
+# %% [markdown]
 # ## 7. A production configuration (Airflow Configuration for Production Usage)
 #
 # The course's checklist, in Airflow 3.3 terms:
@@ -514,9 +580,25 @@ if cleaned:
 # | `SequentialExecutor` (the SQLite default) | removed; `LocalExecutor` is the default |
 # | `airflow dags backfill -s … -e …` | `airflow backfill create --dag-id … --from-date … --to-date …` (`dags backfill` is gone) |
 # | `airflow variables export` / `airflow connections export` | the same commands; still plaintext, still only what is in the DB |
+
+# %% [markdown]
+# ## 9. Now you
 #
-# Try it: `make test lab6` grades your backup, restore, export and cleanup against a fresh
-# metadata DB of its own.
+# Your turn: **[`labs/lab6_backups/README.md`](../labs/lab6_backups/README.md)** has the task, the points
+# and hints; each *Your turn* cell above grades one part. With every part written and saved
+# (Ctrl+S), grade the whole lab — your backup, restore, export and cleanup, against a fresh
+# metadata DB of its own:
+
+# %%
+check("lab6")
+
+# %% [markdown]
+# Each failing line of the score table names the concept it tests.
+#
+# The same tests give the same score in a terminal (File → New → Terminal): `make test lab6`.
+# When you are done, `make submit lab6` makes the zip to hand in.
+#
+# Cleaning up: the log tree and the restore drill's database.
 
 # %%
 import shutil
