@@ -184,6 +184,8 @@ def test_a_student_works_through_lab1_in_jupyterlab(edition, lab, tmp_path):
         terminal = page.terminal_text()
         assert f"your last local score for these files: {notebook_score}" in terminal, terminal
         page.shot("06-lab1-make-submit")
+        toasts = [t.text for t in browser.find_elements("css selector", ".Toastify__toast")]
+        assert not [t for t in toasts if "news" in t.lower()], toasts  # no "get Jupyter news?" popup
     finally:
         browser.quit()
 
