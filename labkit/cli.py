@@ -7,6 +7,7 @@
                                      (in a student edition: every lab graded, a score each)
     labkit submit [lab1 …]           zip your lab(s) to hand in (submit/lab1-<you>.zip)
     labkit verify [lab1 …]           reference full marks, starter 0, wrong variants lose points
+    labkit mutate [lab1 …]           mutants of the reference: how many do the tests catch?
     labkit grade lab1 --submissions DIR   grade a class: gradebook CSV, feedback, summary
     labkit lab [--no-browser]        services + JupyterLab on the kit, opened on the start lesson
     labkit doctor                    check this machine and say how to fix what is wrong
@@ -194,6 +195,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
     print(f"{len(result.graded)} submissions of {args.lab} graded in {result.seconds:.0f} s "
           f"(mean {sum(scores) / len(scores):.1f}); see {out}/gradebook.csv, feedback/, summary.html")
     return 0
+
+
+def cmd_mutate(args: argparse.Namespace) -> int:
+    from labkit.grading import mutation
+    from labkit.grading.targets import known_labs
+
+    if _instructor_only("mutation testing"):
+        return 2
+    status = 0
+    for lab in args.labs or known_labs():
+        report = mutation.run(lab, workers=args.workers, only=args.only or None)
+        status = status or int(report.count(mutation.SURVIVED) > 0)
+    return status
 
 
 def cmd_sample_class(args: argparse.Namespace) -> int:
@@ -394,10 +408,17 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("lab", help="lab1 … lab6")
     grade.add_argument("--submissions", required=True, help="folder holding one folder or .zip per student")
     grade.add_argument("--out", help="where the gradebook, feedback and summary go (default ./gradebook-LAB)")
-    grade.add_argument("--workers", type=int, default=None, help="parallel gradings (default: CPU cores + 1)")
-    grade.add_argument("--time-limit", type=float, default=120, help="seconds per submission (default 120)")
+    grade.add_argument("--workers", type=int, default=None,
+                       help="parallel gradings (default: what the lab costs: cores + 1, or fewer for labs with a live Airflow)")
+    grade.add_argument("--time-limit", type=float, default=None, help="seconds per submission (default 300, as make test)")
     grade.add_argument("--public-only", action="store_true", help="do not run the hidden tests")
     grade.set_defaults(func=cmd_grade)
+
+    mutate = sub.add_parser("mutate", help="mutation-test a lab's tests against mutants of its reference")
+    mutate.add_argument("labs", nargs="*", help="lab1 … lab6; none: every lab")
+    mutate.add_argument("--workers", type=int, default=2, help="mutants graded at once (labs with a live Airflow: 1)")
+    mutate.add_argument("--only", nargs="*", help="only mutants whose id starts with one of these")
+    mutate.set_defaults(func=cmd_mutate)
 
     sample = sub.add_parser("sample-class", help="write a synthetic class of submissions to try `grade` on")
     sample.add_argument("lab")

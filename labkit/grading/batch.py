@@ -28,16 +28,36 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labkit.grading import runner
+from labkit.grading import jail, release, runner
 from labkit.grading.points_table import graded_tests
 from labkit.grading.report import FAILED, PASSED, LabResult, TestResult, render
 from labkit.grading.submissions import Submission, discover, unpack
 from labkit.grading.targets import Target
 from labkit.paths import TESTS
-from labkit.services import airflow, postgres
+from labkit.services import airflow, airflow_metadata, postgres
+from labkit.stack import services_for
 
-DEFAULT_TIME_LIMIT = 120  # seconds per submission: a looping submission needs ~100 s to finish
-BATCH_TEST_TIMEOUT = 10  # per test: a correct lab's slowest test takes ~8 s on a loaded machine
+GRADING_KIT = ".grading-kit"
+ISOLATION = {
+    jail.ROOT_MODE: "a jail per submission (own mount and PID namespaces, run as nobody without capabilities): "
+                    "it sees only its own folder, the public grading kit and Python; no solution, hidden test "
+                    "or other submission is there to read.",
+    jail.USERNS_MODE: "a jail per submission in a user namespace (own mount and PID namespaces, no capabilities): "
+                      "it sees only its own folder, the public grading kit and Python; no solution, hidden test "
+                      "or other submission is there to read.",
+    jail.NO_JAIL: "NONE: submissions ran as the grader's user and could read its files (the reference solutions "
+                  "and hidden tests included). Grade on Linux, as root or where user namespaces are allowed.",
+}
+NO_JAIL_WARNING = ("WARNING: no jail on this machine (Linux with unshare and setpriv, as root or with user namespaces, "
+                   "is needed): submissions run as you and could read your files, the reference solutions and hidden "
+                   "tests included.")
+# The limits `make test` has (a test's own declared timeout, else 20 s; 300 s for a lab):
+# a submission's verdict must not depend on who grades it, or on how busy the machine is.
+DEFAULT_TIME_LIMIT = runner.DEFAULT_TIME_LIMIT
+# What one grading costs, to choose how many run at once: a lab with a live Airflow keeps
+# ~1.2 cores busy and ~1.1 GB (PSS, every process); the others ~0.4 core-s/s and ~0.5 GB.
+LIVE_AIRFLOW_CORES = 1.2
+MEMORY_PER_GRADING_GB = {"live": 1.1, "plain": 0.5}
 GRADER_USER = "labkit-grader{slot}"
 
 
@@ -55,15 +75,63 @@ class ClassResult:
     graded: list[Graded] = field(default_factory=list)
     seconds: float = 0.0
     out: Path | None = None
-    isolated: bool = False
+    jail: str = "none"  # jail.mode() the class was graded in
 
 
 # -- isolation -------------------------------------------------------------------------------
-def _sandbox(work: Path, isolate: bool) -> runner.Sandbox:
+def _sandbox(work: Path, jail_mode: str, kit: Path) -> runner.Sandbox:
     home, tmp = work / "home", work / "tmp"
     home.mkdir(), tmp.mkdir()
-    env = {"HOME": str(home), "TMPDIR": str(tmp), "XDG_RUNTIME_DIR": str(tmp), "LABKIT_IMPORT_TIME_LIMIT": "30"}
-    return runner.Sandbox(work, isolate, env)
+    _seed_state(work / "state")
+    # In a jail /tmp is private already; outside one, the submission's own tmp folder.
+    tmpdir = "/tmp" if jail_mode != jail.NO_JAIL else str(tmp)
+    env = {"HOME": str(home), "TMPDIR": tmpdir, "XDG_RUNTIME_DIR": tmpdir, "LABKIT_IMPORT_TIME_LIMIT": "30"}
+    return runner.Sandbox(work, jail_mode, env, kit)
+
+
+def default_workers(lab: str) -> int:
+    """Parallel gradings this machine can run without slowing each other past their limits.
+
+    One more than the cores for plain labs (a run waits on PostgreSQL and dag.test()
+    polling, so two runs leave a core idle ~30 % of the time: 340 s → 312 s for 30); for a
+    lab with a live Airflow as many as its ~1.2 cores each fit; never more than memory holds.
+    """
+    from labkit.grading import servers
+
+    cores = os.cpu_count() or 1
+    live = servers.needs_server(lab)
+    by_cores = max(1, int(cores / LIVE_AIRFLOW_CORES)) if live else cores + 1
+    available = _available_memory_gb()
+    by_memory = int(available / MEMORY_PER_GRADING_GB["live" if live else "plain"]) if available else by_cores
+    return max(1, min(by_cores, by_memory))
+
+
+def _available_memory_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return None
+
+
+def prepare_caches(lab: str, server: postgres.PostgresServer) -> None:
+    """Build, once and before any submission runs, what the lab's tests would otherwise
+    build on first use (a jailed child cannot write the kit's state folder): the migrated
+    Airflow metadata DB (SQLite template) and, for a lab on a real metadata DB, its schema."""
+    airflow.template_db()
+    if "metadata_db" in services_for(lab):
+        airflow_metadata.schema_dump(server)
+
+
+def _seed_state(state: Path) -> None:
+    """A submission's own state folder, holding copies of the caches (never the originals:
+    a submission could write to a file it shares with the next one)."""
+    folder = state / "airflow"
+    folder.mkdir(parents=True)
+    for cache in [*airflow.root().glob("template-*.db"), *airflow.root().glob("metadata-pg-*.dump")]:
+        shutil.copy2(cache, folder / cache.name)
 
 
 # -- grading ---------------------------------------------------------------------------------
@@ -74,8 +142,8 @@ def _failed_result(lab: str, student: str, reason: str, hidden: bool) -> LabResu
 
 
 def grade_one(
-    lab: str, submission: Submission, out: Path, isolate: bool, time_limit: float, hidden: bool,
-    server: postgres.PostgresServer | None = None,
+    lab: str, submission: Submission, out: Path, jail_mode: str, time_limit: float | None, hidden: bool,
+    server: postgres.PostgresServer | None = None, kit: Path | None = None,
 ) -> Graded:
     started = time.monotonic()
     work = out / "work" / submission.student
@@ -92,10 +160,9 @@ def grade_one(
         show=False,
         time_limit=time_limit,
         hidden=hidden,
-        sandbox=_sandbox(work, isolate),
+        sandbox=_sandbox(work, jail_mode, kit or release.grading_kit(out / GRADING_KIT)),
         home_name="airflow",
         server=server,
-        extra_args=["-o", f"timeout={BATCH_TEST_TIMEOUT}"],
     )
     status = "timed out" if outcome.timed_out else f"restarted {outcome.restarts}×" if outcome.restarts else "ok"
     if not os.environ.get("LABKIT_KEEP_HOMES"):
@@ -109,7 +176,7 @@ def grade_class(
     out: Path,
     *,
     workers: int | None = None,
-    time_limit: float = DEFAULT_TIME_LIMIT,
+    time_limit: float | None = None,
     hidden: bool = True,
     show: bool = True,
 ) -> ClassResult:
@@ -118,14 +185,19 @@ def grade_class(
         raise ValueError(f"no submissions in {submissions} (expected one folder or .zip per student)")
     # One more than the cores: a grading run waits on PostgreSQL and dag.test() polling,
     # so two runs leave a core idle ~30 % of the time (measured: 340 s → 312 s for 30).
-    workers = max(1, min(workers or (os.cpu_count() or 1) + 1, len(found)))
+    workers = max(1, min(workers or default_workers(lab), len(found)))
     out.mkdir(parents=True, exist_ok=True)
-    airflow.template_db()  # build once, before parallel runs race for it
-    isolate = runner.namespaces_available()
+    jail_mode = jail.mode()
+    if jail_mode == jail.NO_JAIL and show:
+        print(NO_JAIL_WARNING, file=sys.stderr)
+    # What every submission's tests import: the public kit, no solution bodies, no hidden tests.
+    kit = release.grading_kit(out / GRADING_KIT)
     # One server per parallel slot, reset between submissions (initdb costs ~1 s of CPU).
+    slots = [postgres.start() for _ in range(workers)]
+    prepare_caches(lab, slots[0])  # once, before parallel runs race for them
     servers: queue.Queue[postgres.PostgresServer] = queue.Queue()
-    for _ in range(workers):
-        servers.put(postgres.start())
+    for server in slots:
+        servers.put(server)
 
     started = time.monotonic()
     bar = ProgressBar(len(found), enabled=show)
@@ -135,7 +207,7 @@ def grade_class(
         server = servers.get()
         bar.start(submission.student)
         try:
-            return grade_one(lab, submission, out, isolate, time_limit, hidden, server)
+            return grade_one(lab, submission, out, jail_mode, time_limit, hidden, server, kit)
         finally:
             servers.put(_fresh(server))
 
@@ -151,7 +223,7 @@ def grade_class(
         while not servers.empty():
             servers.get().stop()
     results.sort(key=lambda g: g.submission.student)
-    result = ClassResult(lab, results, round(time.monotonic() - started, 1), out, isolate)
+    result = ClassResult(lab, results, round(time.monotonic() - started, 1), out, jail_mode)
     write_outputs(result, out)
     return result
 
@@ -281,8 +353,7 @@ def summary_markdown(result: ClassResult, stats: list[TestStat]) -> str:
         f"{sum(g.result.full_marks for g in result.graded)}; not finished normally: "
         f"{sum(g.status != 'ok' for g in result.graded)}.",
         "",
-        "Isolation: " + ("own mount and PID namespaces per submission (read-only file system but its own folder)."
-                         if result.isolated else "processes only (run as root on Linux for file-system isolation)."),
+        "Isolation: " + ISOLATION[result.jail],
         "",
         "## Which tests most students fail",
         "",

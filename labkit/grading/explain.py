@@ -26,6 +26,30 @@ def _clip(text: str) -> str:
 
 def failure(excinfo: pytest.ExceptionInfo, item: pytest.Item) -> tuple[str, str, str]:
     """(outcome, one-line reason, details) for a failed test phase."""
+    outcome, reason, details = _failure(excinfo, item)
+    return outcome, reason, _with_sandbox_note(details)
+
+
+_FILE_ERROR = re.compile(r"(?:FileNotFoundError|PermissionError|NotADirectoryError|IsADirectoryError)\b.*?'(/[^']+)'")
+
+
+def _with_sandbox_note(details: str) -> str:
+    """In a jailed grading run, a file error about a path the jail does not show (the code
+    looked for something on the grading machine, e.g. the reference) says why it failed,
+    wherever the error was reported (a test, a DAG's import error, a task's log)."""
+    import os
+
+    from labkit.grading.loader import SANDBOX_NOTE
+
+    if os.environ.get("LABKIT_SANDBOX", "none") == "none" or SANDBOX_NOTE in details:
+        return details
+    for path in _FILE_ERROR.findall(details):
+        if not path.startswith((os.getcwd(), "/tmp", "/proc", "/dev")):
+            return details.rstrip() + "\n" + SANDBOX_NOTE
+    return details
+
+
+def _failure(excinfo: pytest.ExceptionInfo, item: pytest.Item) -> tuple[str, str, str]:
     err = excinfo.value
     if isinstance(err, LabLoadError):
         text = str(err)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -23,10 +24,15 @@ class LabLoadError(Exception):
 
 
 def display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
+    """The path a student recognises: from the kit's root, or in a graded submission from its
+    own root (`labs/lab1_dedupe_upsert/lab1_dedupe_upsert.py`, not the grader's scratch path)."""
+    resolved = path.resolve()
+    for base in (ROOT, Path.cwd() / "submission", Path.cwd()):
+        try:
+            return str(resolved.relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def load_module(path: Path, name: str | None = None, package_root: Path | None = None) -> ModuleType:
@@ -125,6 +131,11 @@ def student_frame(tb, path: Path | None = None) -> traceback.FrameSummary | None
     return None
 
 
+SANDBOX_NOTE = ("The grading sandbox shows a submission only its own files, the kit's public tests and Python's "
+                "libraries: nothing else on the grading machine (the reference solutions and hidden tests included) "
+                "can be read or written.")
+
+
 def describe_exception(err: BaseException, path: Path | None = None) -> str:
     """`TypeError: …` plus where in the student's file it happened, with that line."""
     text = f"{type(err).__name__}: {err}".rstrip(": ")
@@ -134,4 +145,17 @@ def describe_exception(err: BaseException, path: Path | None = None) -> str:
         if frame.line and not frame.line.strip().startswith("raise NotImplementedError"):
             where += f"\n      {frame.line.strip()}"
         text += "\n" + where
+    if _outside_the_sandbox(err):
+        text += "\n" + SANDBOX_NOTE
     return text
+
+
+def _outside_the_sandbox(err: BaseException) -> bool:
+    """A file error, in a jailed grading run, about a file the jail does not show."""
+    if os.environ.get("LABKIT_SANDBOX", "none") == "none":
+        return False
+    for cause in (err, err.__cause__, err.__context__):
+        name = getattr(cause, "filename", None) if isinstance(cause, OSError) else None
+        if name and os.path.isabs(str(name)) and not str(name).startswith((os.getcwd(), "/tmp", "/proc", "/dev")):
+            return True
+    return False

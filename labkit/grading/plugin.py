@@ -44,8 +44,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="once a test has timed out, later tests get this many seconds (the code under test loops)",
     )
 
-
     group.addoption("--labkit-start-hung", action="store_true", help="start as if a test had already timed out")
+    group.addoption("--labkit-lines", default=None,
+                    help="record which lines of the target's files each test runs, as JSON into this file (make mutate)")
+    group.addoption("--labkit-forget", default=None,
+                    help="a folder of tests to delete once collected (a sandbox's hidden tests), before any test runs")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "hidden: an instructor-only test, reported but not run for students")
     config.addinivalue_line("markers", "if_stuck(hint): the likely cause, when this test never returns and the runner stops it")
     config.pluginmanager.register(Recorder(config), "labkit-recorder")
+    if config.getoption("labkit_lines"):
+        config.pluginmanager.register(LineRecorder(config), "labkit-lines")
     if config.getoption("labkit_progress"):
         # A grading run is short-lived and imports Airflow: collecting cycles less often
         # saves ~15 % of its CPU (measured on the Airflow import).
@@ -127,7 +132,29 @@ class Recorder:
             "collected": [r.__dict__ for r in self.results.values()], "labs": self.labs,
             "time_limits": limits, "if_stuck": hints,
         })
+        self._forget()
         self._connect_live_airflow({lab_of(item) for item in session.items} - {None})
+
+    def _forget(self) -> None:
+        """Delete the tests we were told to forget: they are imported, and the code under
+        test (which only runs from now on) must not find their source on disk."""
+        folder = self.config.getoption("labkit_forget")
+        if not folder:
+            return
+        import linecache
+
+        # Packages' (empty) __init__.py stay: pytest imports them again to set a package up.
+        # Everything else goes, bytecode caches included.
+        for here, dirs, files in os.walk(folder, topdown=False):
+            for name in files:
+                if name != "__init__.py":
+                    os.unlink(os.path.join(here, name))
+            for name in dirs:
+                try:
+                    os.rmdir(os.path.join(here, name))
+                except OSError:  # still holds an __init__.py
+                    pass
+        linecache.clearcache()
 
     def _connect_live_airflow(self, labs: set[str | None]) -> None:
         """Wait for the live Airflow of labs that test against one (lab 4) now, before the
@@ -164,13 +191,22 @@ class Recorder:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         # After one test hung, every test that calls the same code would wait out its full
-        # limit; a short one keeps a looping submission from costing minutes.
-        if self.hung and item.nodeid in self.results:
+        # limit; a short one keeps a looping submission from costing minutes. A test that
+        # declares its own limit (it waits on a real scheduler) keeps it: cutting it short
+        # would fail work done right because of a mistake elsewhere.
+        declared = item.get_closest_marker("timeout")
+        if self.hung and item.nodeid in self.results and not (declared and declared.args):
             item.add_marker(pytest.mark.timeout(self.config.getoption("labkit_after_hang_timeout")), append=False)
 
     def pytest_runtest_logstart(self, nodeid: str, location) -> None:
         if nodeid in self.results:
             self._progress({"started": nodeid})
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        # Its fixtures are set up: from here on the time is the code under test's.
+        if item.nodeid in self.results:
+            self._progress({"call": item.nodeid})
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if "labkit.grading.servers" in sys.modules:
@@ -214,3 +250,58 @@ class Recorder:
             terminalreporter.write_sep("=", f"{result.lab} score")
             terminalreporter.write_line(render(result))
             terminalreporter.write_line(f"(results: {path})")
+
+
+class LineRecorder:
+    """Which lines of the target's files each graded test runs (`make mutate`: a mutant is
+    graded by the tests that run its line). Lines run in other processes (a live
+    scheduler's workers) are not seen: a mutant no test is seen to run is graded by all."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.out = Path(config.getoption("labkit_lines"))
+        self.lines: dict[str, dict[str, set[int]]] = {}
+        self.current: dict[str, set[int]] | None = None
+        target = Target.parse(config.getoption("target"))
+        self.files: set[str] = set()
+        for lab in ("lab1", "lab2", "lab3", "lab4", "lab5", "lab6", "lab7"):
+            try:
+                for path in target.lab_files(lab):
+                    found = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+                    self.files.update(str(p.resolve()) for p in found)
+            except ValueError:
+                continue
+
+    def _trace(self, frame, event, arg):
+        filename = frame.f_code.co_filename
+        if filename not in self.files:
+            return None
+        lines = self.current.setdefault(filename, set()) if self.current is not None else None
+
+        def local(frame, event, arg):
+            if event == "line" and lines is not None:
+                lines.add(frame.f_lineno)
+            return local
+
+        if lines is not None:
+            lines.add(frame.f_lineno)
+        return local
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem):
+        import threading
+
+        self.current = {}
+        sys.settrace(self._trace)
+        threading.settrace(self._trace)
+        try:
+            yield
+        finally:
+            sys.settrace(None)
+            threading.settrace(None)  # type: ignore[arg-type]
+            self.lines[item.nodeid] = self.current
+            self.current = None
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        data = {nodeid: {f: sorted(ls) for f, ls in files.items()} for nodeid, files in self.lines.items()}
+        self.out.write_text(json.dumps(data))
+

@@ -197,6 +197,41 @@ def student_kit(target: Path, root: Path | None = None) -> Path:
     return target
 
 
+def grading_kit(target: Path, root: Path | None = None) -> Path:
+    """The public grading kit a sandboxed submission's tests run from: labkit, the public
+    tests, the starters, the stripped dags/ and pytest's configuration — copied by name
+    (an allow-list), so nothing else in the instructor's checkout (hidden tests, known-wrong
+    variants, .git, a class's submissions or gradebook) can come along. Made world-readable
+    and byte-compiled: the jailed grader reads it as `nobody`, and cannot write caches there.
+    """
+    import compileall
+
+    from labkit.paths import ROOT
+
+    root = root or ROOT
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "wrong", "hidden", "kit")
+    for name in ("labkit", "labs", "dags"):
+        shutil.copytree(root / name, target / name, ignore=skip)
+    (target / "tests").mkdir()
+    shutil.copy2(root / "tests" / "__init__.py", target / "tests" / "__init__.py")
+    for folder in sorted((root / "tests").glob("lab[0-9]*")):
+        shutil.copytree(folder, target / "tests" / folder.name, ignore=skip)
+    shutil.copy2(root / "pyproject.toml", target / "pyproject.toml")
+    for reference in sorted((target / "dags").rglob("*.py")):
+        source = reference.read_text()
+        if re.search(r"^\s*# BEGIN SOLUTION", source, flags=re.M) or reference.name.startswith("lab"):
+            name = reference.relative_to(target / "dags").as_posix()
+            reference.write_text(HEADER.format(name=name) + strip_solutions(source, name))
+    (target / "tests" / "hidden").mkdir()  # where each jail shows its submission's own copy
+    (target / MARKER).write_text("student\n")
+    compileall.compile_dir(target, quiet=2, workers=1)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
 def student_readme(kit: Path) -> str:
     """The student edition's README: the template, with a table of the kit's labs."""
     template = (Path(__file__).resolve().parent.parent / "student_edition" / "README.md").read_text()

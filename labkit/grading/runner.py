@@ -34,7 +34,7 @@ from labkit.grading.report import (
 )
 from labkit.grading.targets import Target, relative
 from labkit.paths import ROOT, TESTS
-from labkit.grading import servers
+from labkit.grading import jail, servers
 from labkit.services import airflow, postgres
 from labkit.stack import services_for
 
@@ -51,40 +51,25 @@ INTERNAL_ERROR = 3  # pytest.ExitCode.INTERNAL_ERROR
 STUCK_AFTER = 45.0  # a test running this long is stuck in code SIGALRM cannot stop (C)
 STUCK_AFTER_HANG = 10.0  # once one test was stuck, the next gets less patience
 STUCK_MARGIN = 15.0  # past a test's own declared timeout, before the runner steps in
+SESSION_SETUP = 90.0  # more patience for each child's first test: it sets the session up
 
 
 @dataclass
 class Sandbox:
-    """Where a grading child may write (batch grading).
+    """Where and how a grading child runs untrusted code (batch grading).
 
-    With `isolate`, the child runs in its own mount and PID namespaces (Linux, root): the
-    whole file system is read-only except `folder`, and the child can neither see nor
-    signal any process outside, and leaves none behind.
+    `folder` is the submission's own folder, the only place it may write. `kit` is the
+    public grading kit (a student edition: the public tests and labkit, no solution
+    bodies, no hidden tests) the child imports instead of this checkout. `jail` is
+    jail.mode(): in a jail the child sees only those two, the venv and the system (see
+    jail.py); the environment it gets is built from nothing, so no path or setting of
+    the grader's reaches it.
     """
 
     folder: Path
-    isolate: bool = False
+    jail: str = jail.NO_JAIL
     env: dict[str, str] = field(default_factory=dict)
-
-
-# Runs inside the new namespaces, then becomes the grading command ("$@").
-_ISOLATE = 'mount --bind "$0" "$0" && mount -o remount,bind,ro / && exec "$@"'
-
-
-def namespaces_available() -> bool:
-    """True where `labkit grade` can isolate submissions (root on Linux with util-linux unshare)."""
-    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("unshare"):
-        return False
-    probe = subprocess.run(
-        ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "sh", "-c", _ISOLATE, "/tmp", "true"],
-        capture_output=True,
-    )
-    return probe.returncode == 0
-
-
-def _isolated(command: list[str], folder: Path) -> list[str]:
-    return ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--kill-child=SIGKILL",
-            "sh", "-c", _ISOLATE, str(folder), *command]
+    kit: Path | None = None
 
 
 @dataclass
@@ -110,14 +95,21 @@ def hidden_points(lab: str) -> tuple[int, float]:
 
 
 def pytest_command(
-    lab: str, target: Target, progress: Path, results: Path, extra: list[str], hidden: bool, select: Sequence[str] = ()
+    lab: str, target: Target, progress: Path, results: Path, extra: list[str], hidden: Path | None,
+    select: Sequence[str] = (), kit: Path = ROOT, forget: Path | None = None,
 ) -> list[str]:
-    paths = [str(TESTS / lab / name) for name in select] or [str(TESTS / lab)]
-    if hidden and (HIDDEN / lab).is_dir():
-        paths.append(str(HIDDEN / lab))
-    command = [sys.executable, "-m", "pytest", *paths, "--target", str(target), f"--rootdir={ROOT}", "-c", str(ROOT / "pyproject.toml")]
+    """pytest on the lab's tests in `kit` (this checkout, or a sandbox's grading kit), plus
+    the hidden tests in `hidden`; `forget`: a folder the child deletes once it has collected
+    its tests (a sandbox's copy of the hidden tests: the code under test never sees it)."""
+    tests = kit / "tests" / lab
+    paths = [str(tests / name) for name in select] or [str(tests)]
+    if hidden is not None:
+        paths.append(str(hidden))
+    command = [sys.executable, "-m", "pytest", *paths, "--target", str(target), f"--rootdir={kit}", "-c", str(kit / "pyproject.toml")]
     for plugin in DISABLED_PLUGINS:
         command += ["-p", plugin]
+    if forget is not None:
+        command.append(f"--labkit-forget={forget}")
     return command + ["-q", "--tb=short", "--color=no", f"--labkit-progress={progress}", f"--labkit-results={results}", *extra]
 
 
@@ -169,8 +161,14 @@ def grade(
         server = pending.server if pending else postgres.start()
     # A lab that talks to a live Airflow (lab 4's REST API) gets one for the whole run: the
     # runner owns it, so a killed or restarted test process never leaves Airflow behind.
+    jailed = sandbox is not None and sandbox.jail != jail.NO_JAIL
+    reader = jail.identity(sandbox.jail)[0] if jailed else None
+    # A live Airflow that runs the submission's own DAG files (lab 5's scheduler) runs its
+    # code: in a jail, the jailed tests start that one themselves, inside the jail.
+    runs_submission = servers.needs_server(lab) and servers.LAB_SERVERS[lab].with_target
     live_airflow = (
-        servers.start_in_background(lab, scratch if sandbox else None, target.lab_files(lab)) if airflow_state is None else None
+        servers.start_in_background(lab, scratch if sandbox else None, target.lab_files(lab), reader)
+        if airflow_state is None and not (jailed and runs_submission) else None
     )
     airflow_env = live_airflow.env() if live_airflow else ({"LABKIT_AIRFLOW_SERVER": str(airflow_state)} if airflow_state else {})
     home = None
@@ -179,24 +177,26 @@ def grade(
     try:
         name = home_name or f"grade-{lab}-{label.replace(':', '-').replace('/', '_')}-{os.getpid()}"
         home = airflow.prepare(name, target.lab_files(lab), base=scratch if sandbox else None)
-        env = {
-            **os.environ,
+        run_env = {
             **({"LABKIT_PG_ADMIN_DSN": server.dsn("postgres")} if server else {}),
             **home.env(),
             **airflow_env,
             "LABKIT_AIRFLOW_PREPARED": str(home.path),
             **({"LABKIT_PG_EPHEMERAL": "1"} if own_server or sandbox else {}),
-            **(sandbox.env if sandbox else {}),
         }
+        env = _sandbox_env(sandbox, run_env) if sandbox else {**os.environ, **run_env}
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode caches save ~3 s per run
+        kit = _sandbox_kit(sandbox) if sandbox else ROOT
         deselect: list[str] = []
         stuck_after = STUCK_AFTER
         with run_log.open("wb") as out:
             while True:
                 args = [*(extra_args or []), *(f"--deselect={nodeid}" for nodeid in deselect)]
-                command = pytest_command(lab, target, progress, scratch, args, hidden, select)
-                if sandbox and sandbox.isolate:
-                    command = _isolated(command, sandbox.folder)
+                hidden_tests = _hidden_tests(lab, hidden, sandbox, kit)  # afresh: the last child deleted its copy
+                forget = hidden_tests if sandbox and hidden_tests is not None else None
+                command = pytest_command(lab, target, progress, scratch, args, hidden_tests, select, kit, forget)
+                if sandbox and sandbox.jail != jail.NO_JAIL:
+                    command = jail.wrap(command, _jail_spec(sandbox, kit), sandbox.jail)
                 remaining = time_limit - (time.monotonic() - started)
                 child = subprocess.Popen(
                     command, cwd=sandbox.folder if sandbox else ROOT, env=env, stdin=subprocess.DEVNULL,
@@ -256,6 +256,79 @@ def grade(
     return Outcome(result, returncode, log, timed_out, restarts)
 
 
+def _hidden_tests(lab: str, hidden: bool, sandbox: Sandbox | None, kit: Path) -> Path | None:
+    """Where the child finds the hidden tests: this checkout's; or, for a sandbox, a copy of
+    its own at `tests/hidden/` of the kit it runs, which it deletes once it has collected
+    them (the code under test never finds them on disk). In a jail the copy is shown there
+    by a bind mount (the shared kit stays read-only); without one, the sandbox has a kit of
+    its own. Either way the tests keep the names they have everywhere else."""
+    if not hidden or not (HIDDEN / lab).is_dir():
+        return None
+    if sandbox is None:
+        return HIDDEN / lab
+    copy = sandbox.folder / "hidden" if sandbox.jail != jail.NO_JAIL else kit / "tests" / "hidden"
+    shutil.rmtree(copy, ignore_errors=True)
+    copy.mkdir(parents=True)
+    shutil.copy2(HIDDEN / "__init__.py", copy / "__init__.py")
+    shutil.copytree(HIDDEN / lab, copy / lab, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return kit / "tests" / "hidden" / lab
+
+
+def _sandbox_kit(sandbox: Sandbox) -> Path:
+    """The kit a sandboxed child runs: the shared grading kit in a jail; without a jail (no
+    bind mounts) a copy of its own, where its hidden tests can be put."""
+    shared = sandbox.kit or ROOT
+    if sandbox.jail != jail.NO_JAIL:
+        return shared
+    own = sandbox.folder / "kit"
+    if not own.exists():
+        shutil.copytree(shared, own, ignore=shutil.ignore_patterns("hidden"))
+    return own
+
+
+# What a sandboxed child keeps of the grader's environment: nothing that names a path or a
+# service of the grader's (a stray LABKIT_S3_ENDPOINT would send a submission's tests to
+# the instructor's own S3).
+_PASSED_ON = ("LABKIT_AIRFLOW_LOG_LEVEL", "LABKIT_IMPORT_TIME_LIMIT", "TZ")
+
+
+def _sandbox_env(sandbox: Sandbox, run_env: dict[str, str]) -> dict[str, str]:
+    kit = _sandbox_kit(sandbox)
+    return {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONPATH": str(kit),  # the grading kit's labkit and tests, never this checkout's
+        "PYTHONNOUSERSITE": "1",
+        "LABKIT_STATE_DIR": str(sandbox.folder / "state"),
+        "LABKIT_SANDBOX": sandbox.jail,
+        **{name: os.environ[name] for name in _PASSED_ON if name in os.environ},
+        **run_env,
+        "SUMMARY_CONFIG_DIR": str(kit / "dags" / "config" / "summaries"),
+        **sandbox.env,
+    }
+
+
+def _jail_spec(sandbox: Sandbox, kit: Path) -> Path:
+    """The jail's description, and the submission's folder handed to the user it runs as."""
+    uid, gid = jail.identity(sandbox.jail)
+    readable = [sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent), str(kit)]
+    hidden = sandbox.folder / "hidden"
+    binds = [(str(hidden), str(kit / "tests" / "hidden"))] if hidden.is_dir() else []
+    spec = jail.Spec(writable=str(sandbox.folder), readable=readable, binds=binds, cwd=str(sandbox.folder), uid=uid, gid=gid)
+    if uid is not None:
+        _chown_tree(sandbox.folder, uid, gid if gid is not None else uid)
+    return spec.save(sandbox.folder / ".jail.json")
+
+
+def _chown_tree(folder: Path, uid: int, gid: int) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        try:
+            os.lchown(path, uid, gid)
+        except OSError:  # a file that vanished meanwhile (a log rotated by the live Airflow)
+            pass
+
+
 def _publish(source: Path, destination: Path) -> None:
     """Move a finished run's file into place in one step (readers never see half of it)."""
     staged = destination.with_name(f".{destination.name}.{os.getpid()}.tmp")
@@ -304,8 +377,10 @@ def _wait(
         flight = state.in_flight()
         if any(r.get("outcome") == TIMEOUT for r in state.results.values()):
             stuck_after = min(stuck_after, STUCK_AFTER_HANG)  # the code loops: less patience
-        if flight != current:
-            current, since = flight, now
+        # The clock starts again when the test's own code starts (after its fixtures).
+        phase = (flight, flight in state.calling)
+        if phase != current:
+            current, since = phase, now
         elif flight is not None and now - since > state.patience(flight, stuck_after):
             _kill_group(child)
             return "stuck"
@@ -337,9 +412,16 @@ class Progress:
     time_limits: dict[str, float] = field(default_factory=dict)  # tests allowed more than STUCK_AFTER
     if_stuck: dict[str, str] = field(default_factory=dict)  # a test's own word on why it may never return
 
+    first_of_attempt: set[str] = field(default_factory=set)  # the first test each child started
+    calling: set[str] = field(default_factory=set)  # tests whose own code has started (fixtures done)
+
     def patience(self, nodeid: str, stuck_after: float) -> float:
-        """How long `nodeid` may run before it counts as stuck."""
-        return max(stuck_after, self.time_limits.get(nodeid, 0) + STUCK_MARGIN)
+        """How long `nodeid` may run (its setup, then its call, each) before it counts as
+        stuck. The setup of each child's first test also sets the session up (a live Airflow
+        to start and parse: seconds to a minute on a busy machine): the grader's time, never
+        the submission's. Once the test's own code runs, the usual patience applies."""
+        setup = SESSION_SETUP if nodeid in self.first_of_attempt and nodeid not in self.calling else 0.0
+        return max(stuck_after, self.time_limits.get(nodeid, 0) + STUCK_MARGIN) + setup
 
     def in_flight(self) -> str | None:
         return next((nodeid for nodeid in reversed(self.started) if nodeid not in self.results), None)
@@ -379,6 +461,7 @@ def _crash_reason(returncode: int) -> str:
 
 def _read_progress(progress: Path) -> Progress:
     state = Progress()
+    new_attempt = False
     if not progress.exists():
         return state
     for line in progress.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -391,10 +474,16 @@ def _read_progress(progress: Path) -> Progress:
             state.time_limits.update(record.get("time_limits", {}))
             state.if_stuck.update(record.get("if_stuck", {}))
             state.finished = False
+            new_attempt = True
         elif "result" in record:
             state.results[record["result"]["nodeid"]] = record["result"]
+        elif "call" in record:
+            state.calling.add(record["call"])
         elif "started" in record:
             state.started.append(record["started"])
+            if new_attempt:
+                state.first_of_attempt.add(record["started"])
+                new_attempt = False
         elif "finished" in record:
             state.finished = True
     return state

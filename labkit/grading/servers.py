@@ -66,7 +66,7 @@ def start(lab: str, base: Path | None = None, target_files: Sequence[Path] = ())
 class Pending:
     """A server starting in a thread; `state_file` is known at once, for the child's env."""
 
-    def __init__(self, lab: str, base: Path | None = None, target_files: Sequence[Path] = ()) -> None:
+    def __init__(self, lab: str, base: Path | None = None, target_files: Sequence[Path] = (), reader: int | None = None) -> None:
         self.name = _name(lab)
         self.state_file = (base or airflow_server.servers_root()) / self.name / airflow_server.STATE_FILE
         self.server: airflow_server.AirflowServer | None = None
@@ -75,7 +75,8 @@ class Pending:
 
         def run() -> None:
             try:
-                self.server = airflow_server.start(self.name, recipe.dag_files(target_files), settings=recipe.settings, base=base)
+                self.server = airflow_server.start(self.name, recipe.dag_files(target_files), settings=recipe.settings,
+                                                   base=base, reader=reader)
             except BaseException as error:
                 self.error = error
 
@@ -91,10 +92,12 @@ class Pending:
             self.server.stop(grace=STOP_GRACE, remove=True)
 
 
-def start_in_background(lab: str, base: Path | None = None, target_files: Sequence[Path] = ()) -> Pending | None:
+def start_in_background(
+    lab: str, base: Path | None = None, target_files: Sequence[Path] = (), reader: int | None = None
+) -> Pending | None:
     """`base`: where its home goes; a grading sandbox's folder, so that the sandboxed tests
-    can reach its state and control files."""
-    return Pending(lab, base, target_files) if needs_server(lab) else None
+    can reach its state and control files. `reader`: the user those tests run as in a jail."""
+    return Pending(lab, base, target_files, reader) if needs_server(lab) else None
 
 
 @contextmanager

@@ -55,6 +55,9 @@ class AirflowHome:
             "AIRFLOW__CORE__PARALLELISM": "4",
             # The course taught UTC everywhere; so does the kit.
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": "utc",
+            # Parse every file in the DAGs folder: safe mode skips one that never says
+            # "airflow" and "dag", silently (no DAG, and no import error to explain why).
+            "AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE": "False",
             # Lab 2's summary configs, for the reference and every student's copy alike.
             "SUMMARY_CONFIG_DIR": str(DAGS / "config" / "summaries"),
         }

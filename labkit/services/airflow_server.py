@@ -61,6 +61,9 @@ class AirflowServer:
     owner: bool = True  # False when attached: stop() then leaves the server running
     keep_home: bool = False  # the class demo's home outlives its server (a watchdog must not delete it)
     ready: bool = False  # every component started and healthy (attached processes wait for it)
+    # The user a jailed grading child runs as (root grader: nobody): it reads the state file
+    # and drops requests in control/, both of which are otherwise the owner's alone.
+    reader: int | None = None
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
     _watchdog: subprocess.Popen | None = field(default=None, repr=False)
     _zygote: subprocess.Popen | None = field(default=None, repr=False)  # forks components while starting
@@ -143,6 +146,8 @@ class AirflowServer:
     def _serve_requests(self, stop: threading.Event) -> None:
         control = self.home.path / "control"
         control.mkdir(exist_ok=True)
+        if self.reader is not None:
+            os.chown(control, self.reader, -1)
         while not stop.wait(0.05):
             for request in sorted(control.glob("*.json")):
                 try:
@@ -373,6 +378,8 @@ class AirflowServer:
         tmp = self.state_file.with_suffix(f".{threading.get_ident()}.tmp")  # the request thread saves too
         tmp.touch(mode=0o600)
         tmp.write_text(json.dumps(state))
+        if self.reader is not None:
+            os.chown(tmp, self.reader, -1)
         tmp.replace(self.state_file)
 
     def __enter__(self) -> "AirflowServer":
@@ -415,6 +422,9 @@ def settings_for(home: airflow.AirflowHome, port: int, passwords: dict[str, str]
         "AIRFLOW__CORE__PARALLELISM": "2",
         # New DAG files show up within seconds, not the default five minutes.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        # Every file in the DAGs folder is parsed, even one that never says "airflow" and
+        # "dag" (safe mode skips those silently: a student's broken file would be no error).
+        "AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE": "False",
         # Two servers on one machine (a notebook's and a grading run's) must not share ports.
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
@@ -429,13 +439,14 @@ def start(
     settings: dict[str, str] | None = None,
     timeout: float = 120,
     base: Path | None = None,
+    reader: int | None = None,
 ) -> AirflowServer:
     """A fresh home `name` (under `base`, default .labkit/airflow/servers) with `dags`, every
-    component started, healthy on return."""
+    component started, healthy on return. `reader`: a user who may drive it (see AirflowServer)."""
     home = airflow.prepare(name, dags, fresh=True, base=base or servers_root())
     port = free_port()
     passwords = {user: secrets.token_urlsafe(18) for user in USERS}
-    server = AirflowServer(home, port, passwords, {**settings_for(home, port, passwords), **(settings or {})})
+    server = AirflowServer(home, port, passwords, {**settings_for(home, port, passwords), **(settings or {})}, reader=reader)
     return launch(server, components, timeout=timeout)
 
 

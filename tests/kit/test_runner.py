@@ -222,14 +222,22 @@ def test_a_test_declares_a_longer_limit_and_why_it_may_hang(tmp_path):
     entry = {"nodeid": "tests/labX/test_a.py::test_waits", "name": "waits", "points": 1.0, "outcome": NOT_RUN,
              "reason": "", "details": ""}
     quick = {**entry, "nodeid": "tests/labX/test_a.py::test_quick"}
+    first = {**entry, "nodeid": "tests/labX/test_a.py::test_first"}
     progress.write_text("\n".join(json.dumps(record) for record in (
-        {"collected": [entry, quick], "labs": {}, "time_limits": {entry["nodeid"]: 75.0},
+        {"collected": [first, entry, quick], "labs": {}, "time_limits": {entry["nodeid"]: 75.0},
          "if_stuck": {entry["nodeid"]: "Nobody runs the run it waits for."}},
+        {"started": first["nodeid"]},
+        {"result": {**first, "outcome": "passed"}},
         {"started": entry["nodeid"]},
     )) + "\n")
     state = runner._read_progress(progress)
     assert state.patience(entry["nodeid"], runner.STUCK_AFTER) == 75.0 + runner.STUCK_MARGIN
     assert state.patience(quick["nodeid"], runner.STUCK_AFTER) == runner.STUCK_AFTER
+    # The setup of each child's first test also sets the session up (a live Airflow): more
+    # patience, until the test's own code starts.
+    assert state.patience(first["nodeid"], runner.STUCK_AFTER) == runner.STUCK_AFTER + runner.SESSION_SETUP
+    state.calling.add(first["nodeid"])
+    assert state.patience(first["nodeid"], runner.STUCK_AFTER) == runner.STUCK_AFTER
     state.mark_crashed(progress, entry["nodeid"], -9, stuck=True, waited=90)
     saved = runner._read_progress(progress).results[entry["nodeid"]]
     assert saved["outcome"] == TIMEOUT
