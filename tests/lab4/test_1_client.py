@@ -23,6 +23,7 @@ def test_token_comes_from_auth_token(api, airflow):
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_calls_send_the_bearer_token(api, airflow):
     """request() sends "Authorization: Bearer <token>" (Airflow 3 answers basic auth with 401)"""
     monitor = client(api, airflow)
@@ -36,6 +37,7 @@ def test_calls_send_the_bearer_token(api, airflow):
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_wrong_password_is_explained(api, airflow):
     """A wrong password gives one clear AirflowAPIError (401, the user named, the password not shown)"""
     wrong = "not-" + airflow.passwords["monitor"]
@@ -52,6 +54,7 @@ def test_wrong_password_is_explained(api, airflow):
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_http_errors_name_status_and_reason(api, airflow):
     """403, 404 and 422 become AirflowAPIError carrying the status and Airflow's own reason"""
     monitor, admin = client(api, airflow), client(api, airflow, "admin")
@@ -73,6 +76,7 @@ def test_http_errors_name_status_and_reason(api, airflow):
 
 
 @pytest.mark.points(1)
+@pytest.mark.timeout(30)  # its own waits (finishes_within) add up to 20 s
 def test_refused_connection_is_explained(api):
     """No server at the URL: an AirflowAPIError naming the URL, not an httpx traceback"""
     url = closed_url()

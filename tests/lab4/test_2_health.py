@@ -22,6 +22,7 @@ def _health_now(airflow) -> dict:
 
 
 @pytest.mark.points(3)
+@pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_health_reports_every_component(api, airflow):
     """A healthy Airflow: every component reported with its status and heartbeat time; exit code 0"""
     outcome = finishes_within(30, lambda: api.check_health(client(api, airflow)), "check_health()")
@@ -44,6 +45,7 @@ def test_health_reports_every_component(api, airflow):
 
 
 @pytest.mark.points(3)
+@pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_healthy_but_stale_is_unhealthy(api, airflow):
     """Airflow says "healthy" but the heartbeats are 10 minutes old at `now`: CRITICAL (exit 2), the reason says how old"""
     later = datetime.now(timezone.utc) + timedelta(minutes=10)
@@ -72,6 +74,7 @@ def test_component_that_never_ran_is_unhealthy(api):
 
 
 @pytest.mark.points(1)
+@pytest.mark.timeout(30)  # its own waits (finishes_within) add up to 20 s
 def test_unreachable_api_is_unknown(api):
     """No API server: check_health() returns a report with the error and exit code 3 (UNKNOWN), never raises"""
     url = closed_url()

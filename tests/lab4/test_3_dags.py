@@ -18,6 +18,7 @@ def _ids(dags) -> list[str]:
 
 
 @pytest.mark.points(3)
+@pytest.mark.timeout(70)  # its own waits (finishes_within) add up to 60 s
 def test_list_dags_follows_pagination(api, airflow):
     """26 DAGs at 10 per page: list_dags() returns every one of them, once"""
     for page_size in (10, 7, 100):
@@ -32,6 +33,7 @@ def test_list_dags_follows_pagination(api, airflow):
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(70)  # its own waits (finishes_within) add up to 60 s
 def test_list_active_dags_only_unpaused(api, airflow, paused_as_planned):
     """Only the 5 unpaused DAGs come back"""
     outcome = finishes_within(60, lambda: api.list_active_dags(client(api, airflow), page_size=2), "list_active_dags()")
@@ -46,6 +48,8 @@ def _xcom(airflow, dag_id: str, run_id: str, task_id: str):
 
 
 @pytest.mark.points(4)
+@pytest.mark.timeout(160)  # a real run on the live scheduler: its own waits end at 30 + 120 s
+@pytest.mark.if_stuck("trigger_dag_run() or wait_for_run() never returned: an HTTP call without a timeout, or a wait with no deadline")
 def test_trigger_with_conf_and_wait_for_success(api, airflow, paused_as_planned):
     """trigger_dag_run() with conf and a logical date, wait_for_run() → success; the task saw that conf and date"""
     admin = client(api, airflow, "admin")
@@ -67,6 +71,7 @@ def test_trigger_with_conf_and_wait_for_success(api, airflow, paused_as_planned)
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(30)  # its own wait ends at 15 s
 def test_wait_for_run_gives_up_after_its_timeout(api, airflow, paused_as_planned):
     """A run of a paused DAG stays queued: wait_for_run(timeout=2) raises AirflowAPIError in ~2 s"""
     admin = client(api, airflow, "admin")

@@ -8,6 +8,7 @@ from tests.lab4.helpers import client
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(70)  # its own waits (finishes_within) add up to 60 s
 def test_variables_listed_with_secrets_masked(api, airflow, variables, capsys):
     """list_variables() returns all 12 (two pages); secret ones come back "***" and never appear in clear"""
     outcome = finishes_within(60, lambda: api.list_variables(client(api, airflow, "admin"), page_size=5), "list_variables()")
@@ -23,6 +24,7 @@ def test_variables_listed_with_secrets_masked(api, airflow, variables, capsys):
 
 
 @pytest.mark.points(1)
+@pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_config_is_forbidden(api, airflow):
     """get_config() raises AirflowAPIError 403 with Airflow's reason ([api] expose_config is off)"""
     outcome = finishes_within(30, lambda: api.get_config(client(api, airflow, "admin")), "get_config()")

@@ -58,6 +58,7 @@ def test_monitor_without_api_says_unknown(monitor, airflow, slack_webhook, monke
 
 
 @pytest.mark.points(3)
+@pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_stopped_scheduler_is_reported(api, monitor, airflow, slack_webhook):
     """The scheduler is stopped for real (SIGTERM): its status turns unhealthy while its heartbeat is still fresh; both the report and the monitor catch it"""
     airflow.stop_component("scheduler")

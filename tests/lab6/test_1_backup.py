@@ -19,6 +19,7 @@ def _backup(backup_dag, day=DAY, keep=7):
 
 
 @pytest.mark.points(3)
+@pytest.mark.timeout(70)  # its own waits (finishes_within) add up to 60 s
 def test_backup_then_restore_gives_an_identical_database(backup_dag, restore, s3, metadata_db, empty_database, pg_server):
     """The DAG's backup, restored into an empty database, equals the metadata DB table by table (row counts and checksums)"""
     ran = _backup(backup_dag)

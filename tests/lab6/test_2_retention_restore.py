@@ -23,6 +23,7 @@ def _seed(s3, keys=BACKUPS) -> None:
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(30)  # its own waits (finishes_within) add up to 20 s
 def test_retention_keeps_exactly_the_newest_n(store, s3):
     """apply_retention(keep=3) over 6 dated backups leaves the 3 newest, returns the 3 it deleted, and touches nothing else"""
     _seed(s3)
@@ -35,6 +36,7 @@ def test_retention_keeps_exactly_the_newest_n(store, s3):
 
 
 @pytest.mark.points(1)
+@pytest.mark.timeout(50)  # its own waits (finishes_within) add up to 40 s
 def test_retention_never_deletes_the_newest_backup(store, s3):
     """keep=0 is refused with ValueError and deletes nothing; keep larger than the count deletes nothing"""
     _seed(s3, BACKUPS[:2])
@@ -49,6 +51,7 @@ def test_retention_never_deletes_the_newest_backup(store, s3):
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(70)  # its own waits (finishes_within) add up to 60 s
 def test_a_corrupted_backup_is_refused_before_restoring(pg, restore, s3, metadata_db, empty_database, tmp_path, pg_server):
     """A backup whose bytes no longer match its recorded SHA-256 is refused (BackupError naming the key); nothing is restored"""
     dump = tmp_path / "good.dump"

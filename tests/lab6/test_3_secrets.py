@@ -20,6 +20,7 @@ SECRETS = [VARIABLES["partner_api_key"], CONNECTIONS["warehouse"]["password"], C
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(30)  # its own waits (finishes_within) add up to 20 s
 def test_an_export_holds_every_secret_and_only_its_owner_can_read_it(secrets, database, metadata_db, tmp_path, capsys, caplog):
     """export_secrets writes every DB-defined Variable and Connection (in clear) to a mode-600 file and prints none of them"""
     path = tmp_path / "secrets.json"
@@ -42,6 +43,7 @@ def test_an_export_holds_every_secret_and_only_its_owner_can_read_it(secrets, da
 
 
 @pytest.mark.points(1)
+@pytest.mark.timeout(50)  # its own waits (finishes_within) add up to 40 s
 def test_an_export_imports_into_another_airflow_with_its_own_key(secrets, database, metadata_db, pg, pg_server, tmp_path):
     """An export imported into a new metadata DB (another Fernet key) reads back the same Variables and Connections"""
     path = tmp_path / "secrets.json"
@@ -61,6 +63,7 @@ def test_an_export_imports_into_another_airflow_with_its_own_key(secrets, databa
 
 
 @pytest.mark.points(1)
+@pytest.mark.timeout(70)  # its own waits (finishes_within) add up to 60 s
 def test_a_restore_without_the_fernet_key_has_no_passwords(backup_dag, restore, secrets, s3, metadata_db, empty_database, pg_server):
     """Restored from the DAG's backup, connection passwords decrypt with the original Fernet key only (InvalidToken with any other)"""
     ran = run_dag(backup_dag, logical_date=pendulum.datetime(2026, 3, 22, tz="UTC"))

@@ -8,6 +8,7 @@ from tests.lab4.helpers import client
 
 
 @pytest.mark.points(1)
+@pytest.mark.timeout(100)  # three calls, each allowed 30 s
 def test_the_token_is_reused_across_calls(api, airflow):
     """One login serves many calls: request() reuses the token instead of logging in each time"""
     monitor_client = client(api, airflow)
@@ -20,6 +21,7 @@ def test_the_token_is_reused_across_calls(api, airflow):
 
 
 @pytest.mark.points(1)
+@pytest.mark.timeout(40)  # one call, allowed 30 s
 def test_an_expired_token_is_renewed_once(api, airflow):
     """A token Airflow no longer accepts (expired, or signed before a restart) is replaced by one new login"""
     monitor_client = client(api, airflow)
@@ -31,6 +33,7 @@ def test_an_expired_token_is_renewed_once(api, airflow):
 
 
 @pytest.mark.points(1)
+@pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_health_needs_no_password(api, airflow):
     """check_health() works with a wrong password: the health endpoint needs no login, and a rotated password must not blind the monitor"""
     wrong = api.AirflowClient(airflow.url, "monitor", "rotated-yesterday")
