@@ -9,6 +9,7 @@
 #   make test                    the whole suite (what CI runs)
 #   make test lab1 TARGET=reference   grade dags/ (the reference) instead of labs/
 #   make verify [lab1]           reference 100 %, starter 0 %, every known-wrong variant loses points
+#   make mutate [lab1]           mutants of the reference: killed, survived, equivalent (a report)
 #   make grade lab1 SUBMISSIONS=dir   grade a class (gradebook CSV, feedback, summary)
 #   make monitor                 lab 4's health monitor, once, against a local Airflow
 #   make demo [RESET=1]          class demo: every reference DAG in a local Airflow UI
@@ -28,12 +29,12 @@ LABKIT  := $(VENV)/bin/labkit
 TARGET  ?= student
 
 # `make test lab1 lab2`: the words after the goal are labs, not targets of their own.
-ifneq ($(filter test verify grade submit,$(firstword $(MAKECMDGOALS))),)
+ifneq ($(filter test verify grade submit mutate,$(firstword $(MAKECMDGOALS))),)
   LABS := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
   $(eval $(LABS):;@:)
 endif
 
-.PHONY: help install lab test submit doctor release verify grade bench monitor demo demo-run clean lock
+.PHONY: help install lab test submit doctor release verify mutate grade bench monitor demo demo-run clean lock
 
 help:
 	@sed -n '2,/^$$/p' Makefile | grep -v 'instructor:' | sed 's/^# \{0,1\}//'
@@ -58,6 +59,9 @@ submit: $(STAMP)
 
 verify: $(STAMP)
 	@$(LABKIT) verify $(LABS)
+
+mutate: $(STAMP)
+	@$(LABKIT) mutate $(LABS)
 
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade lab1 SUBMISSIONS=path/to/submissions [OUT=dir]"; exit 2; }
