@@ -56,3 +56,11 @@ def _dotted_name(node: ast.AST) -> str:
     if isinstance(node, ast.Name):
         parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+def import_failure(name: str, errors: dict[str, str]) -> str:
+    """"Airflow cannot import <name>: <what Python said last>" on the first line (the reason a
+    student reads in the table), then each traceback."""
+    last = next((line.strip() for trace in errors.values() for line in reversed(trace.strip().splitlines())
+                 if line.strip()), "")
+    return f"Airflow cannot import {name}: {last}\n" + "\n".join(errors.values())

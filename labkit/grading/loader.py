@@ -101,7 +101,10 @@ def _explained(path: Path, shown: str, name: str) -> Iterator[None]:
         sys.modules.pop(name, None)
         if isinstance(err, KeyboardInterrupt):
             raise
-        raise LabLoadError(f"{shown} fails while being imported:\n{describe_exception(err, path)}") from None
+        # The error itself on the first line: it is the one-line reason every test shows.
+        described = describe_exception(err, path)
+        first, _, rest = described.partition("\n")
+        raise LabLoadError(f"{shown} fails while being imported: {first}" + (f"\n{rest}" if rest else "")) from None
 
 
 def _syntax_message(shown: str, err: SyntaxError) -> str:

@@ -15,8 +15,8 @@ Python
     drop-return  `return x` → `return None`
     drop-with    a context manager removed from a `with` (`with conn, conn.cursor() as cur:`
                  → `with conn.cursor() as cur:`): the transaction, the closing, the lock
-    early-commit `conn.commit()` after the first statement of a `with conn:` block: a
-                 transaction boundary moved
+    early-commit `conn.commit()` after a step of a `with conn:` block (each but the last):
+                 a transaction boundary moved
     str-choice   a word with a realistic wrong twin: "reschedule" ↔ "poke", "all_done" → …
     trigger-rule TriggerRule.X → another rule
 SQL (inside string literals that hold SQL)
@@ -61,10 +61,12 @@ class Mutant:
     before: str  # the text replaced…
     after: str  # …and what replaced it
     source: str  # the whole mutated file
+    context: str = ""  # for an insertion: the text it follows (tells insertions apart)
 
     @property
     def id(self) -> str:
-        digest = hashlib.sha1(f"{self.file}|{self.function}|{self.before}|{self.after}".encode()).hexdigest()[:8]
+        key = f"{self.file}|{self.function}|{self.before}|{self.after}|{self.context}"
+        digest = hashlib.sha1(key.encode()).hexdigest()[:8]
         return f"{Path(self.file).stem}:{self.function}:{self.kind}:{digest}"
 
     def diff(self, reference: str) -> str:
@@ -127,7 +129,8 @@ def mutants(source: str, file: str) -> list[Mutant]:
             mutated = src.replace(start, end, text)
             if mutated == source or not _compiles(mutated):
                 continue
-            mutant = Mutant(file, kind, function, node.lineno, src.segment(start, end), text, mutated)
+            context = src.segment(max(0, start - 80), start) if start == end else ""
+            mutant = Mutant(file, kind, function, node.lineno, src.segment(start, end), text, mutated, context)
             found.setdefault(mutant.id, mutant)
     return sorted(found.values(), key=lambda m: (m.line, m.kind, m.id))
 
@@ -216,9 +219,9 @@ def _with(node: ast.With, src: _Source) -> Iterator[tuple[str, int, int, str]]:
             body = node.body
             while len(body) == 1 and isinstance(body[0], ast.With):  # `with conn:` then `with conn.cursor() as cur:`
                 body = body[0].body
-            if len(body) > 1:
-                after = src.span(body[0])[1]
-                yield "early-commit", after, after, f"\n{' ' * body[0].col_offset}{item.context_expr.id}.commit()"
+            for statement in body[:-1]:  # a commit after each step but the last: the boundary moved there
+                after = src.span(statement)[1]
+                yield "early-commit", after, after, f"\n{' ' * statement.col_offset}{item.context_expr.id}.commit()"
 
 
 def _operator(kind: str, src: _Source, left: ast.AST, right: ast.AST, old: str, new: str) -> Iterator[tuple[str, int, int, str]]:

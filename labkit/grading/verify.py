@@ -8,7 +8,13 @@ A variant is a small module describing one realistic mistake as edits to the ref
 
     '''SELECT DISTINCT is not a dedupe: a revised forecast gives two rows for one date.'''
     MUST_FAIL = ["test_no_duplicate_dates_after_overlapping_runs"]
+    FIRST_REASON = r"appear more than once|DISTINCT"
     EDITS = [("<exact text in the reference>", "<the mistaken text>")]
+
+FIRST_REASON is a regular expression the first failing line of the variant's feedback (its
+reason and hint, as the student reads them) must match: the feedback names the mistake,
+not a symptom elsewhere. Variants are graded on every test, hidden ones included, as a
+student's submission is.
 
 Every `old` text must occur exactly once in the reference, so a variant that no longer
 applies fails loudly instead of silently testing the reference.
@@ -16,13 +22,14 @@ applies fails loudly instead of silently testing the reference.
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.grading import runner, servers
-from labkit.grading.report import PASSED, LabResult
+from labkit.grading.report import PASSED, LabResult, hint_of
 from labkit.grading.targets import Target, lab_filenames
 from labkit.paths import DAGS, TESTS, state_dir
 from labkit.services import postgres
@@ -37,6 +44,7 @@ class Variant:
     must_fail: list[str]
     edits: list[tuple[str, str]]
     file: str = ""  # which lab file the edits apply to, relative to dags/ (default: the lab's first file)
+    first_reason: str = ""  # a regex the first failing test's reason and hint must match
 
     def build(self, folder: Path) -> Path:
         """A submission folder: the reference's lab files, with this variant's edits to one."""
@@ -79,6 +87,7 @@ def load_variants(lab: str) -> list[Variant]:
                 must_fail=list(module.MUST_FAIL),
                 edits=list(module.EDITS),
                 file=getattr(module, "FILE", ""),
+                first_reason=getattr(module, "FIRST_REASON", ""),
             )
         )
     return variants
@@ -116,6 +125,13 @@ def _check_variant(variant: Variant, result: LabResult) -> Finding:
             problems.append(f"{name}: no such graded test")
         elif test.outcome == PASSED:
             problems.append(f"{name}: passed, but this variant's mistake should fail it")
+    first = next((t for t in result.tests if t.outcome != PASSED), None)
+    said = f"{first.reason}\n{hint_of(first)}" if first is not None else ""
+    if not variant.first_reason:
+        problems.append("declares no FIRST_REASON (what its first failing line must say)")
+    elif first is not None and not re.search(variant.first_reason, said, flags=re.I):
+        problems.append(f"its feedback starts with {_test_function(first.nodeid)}: {first.reason!r}, "
+                        f"which does not name its mistake (FIRST_REASON {variant.first_reason!r})")
     lost = sum(t.points for t in result.tests if t.outcome != PASSED)
     return Finding(f"wrong/{variant.name}", not problems and lost > 0, f"loses {lost:g} pts — {variant.why}", problems)
 
@@ -145,10 +161,9 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
             "reference": lambda: _check_reference(run("reference", Target("reference"), hidden=True)),
             "starter": lambda: _check_starter(run("starter", Target("student"), hidden=True)),
         }
-        for variant in variants:
-            selection = ["-k", " or ".join(variant.must_fail)]
+        for variant in variants:  # every test, hidden ones too: the feedback a student would get
             jobs[variant.name] = (
-                lambda v=variant, s=selection: _check_variant(v, run(v.name, Target("submission", builds[v.name]), s))
+                lambda v=variant: _check_variant(v, run(v.name, Target("submission", builds[v.name]), hidden=True))
             )
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {name: pool.submit(job) for name, job in jobs.items()}

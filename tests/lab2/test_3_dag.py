@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from labkit.grading.dagcheck import import_failure
+
 from labkit.grading.checks import check
 from labkit.grading.fixtures import dags_in_file
 from tests.lab2.helpers import CONFIGS, tables
@@ -17,7 +19,7 @@ DAG_ID = "lab2_nps_summary"
 def test_the_dag_builds_every_config_in_dependency_order(lab, warehouse, dag_runner):
     """The DAG has one task per config, respects depends_on, and builds every summary under dag.test()"""
     dags, errors = dags_in_file(Path(lab.__file__))
-    check(not errors, "Airflow cannot import the file:\n" + "\n".join(errors.values()))
+    check(not errors, import_failure("the file", errors))
     dag = dags[DAG_ID]
     wanted = {f"build_{p.stem}" for p in CONFIGS.glob("*.yaml")}
     check(set(dag.task_dict) == wanted, f"tasks {sorted(dag.task_dict)}; expected {sorted(wanted)}")

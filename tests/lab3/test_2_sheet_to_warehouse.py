@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from labkit.grading.dagcheck import import_failure
 from psycopg2 import sql
 
 from labkit.data import budget
@@ -26,7 +28,7 @@ ATOMIC_HINT = "DELETE and COPY in ONE transaction (`with conn:`), so a failure r
 
 def _dag(to_warehouse):
     dags, errors = dags_in_file(Path(to_warehouse.__file__))
-    check(not errors, "Airflow cannot import lab3_sheet_to_warehouse.py:\n" + "\n".join(errors.values()))
+    check(not errors, import_failure("lab3_sheet_to_warehouse.py", errors))
     check(DAG_ID in dags, f"no DAG with dag_id {DAG_ID!r} in lab3_sheet_to_warehouse.py")
     return dags[DAG_ID]
 

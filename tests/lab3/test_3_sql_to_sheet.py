@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from labkit.grading.dagcheck import import_failure
+
 from labkit.data import budget
 from labkit.grading.checks import check, fail
 from labkit.grading.fixtures import dags_in_file
@@ -53,7 +55,7 @@ def test_the_sheet_equals_the_query_result(to_sheet, warehouse, google_sheets, s
     """After the DAG runs, the tab holds the header and the query's rows exactly, with no stale cells left"""
     set_tab(google_sheets, budget.NPS_DASHBOARD, budget.NPS_TAB, OLD_TAB)
     dags, errors = dags_in_file(Path(to_sheet.__file__))
-    check(not errors, "Airflow cannot import lab3_sql_to_sheet.py:\n" + "\n".join(errors.values()))
+    check(not errors, import_failure("lab3_sql_to_sheet.py", errors))
     result = dag_runner(dags[DAG_ID])
     check(result.succeeded, result.summary())
     got = google_sheets.values(budget.NPS_DASHBOARD, budget.NPS_TAB)

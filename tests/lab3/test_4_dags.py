@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from labkit.grading.dagcheck import import_failure
+
 from labkit.grading.checks import check
 from labkit.grading.fixtures import dags_in_file
 
@@ -19,7 +21,7 @@ def test_both_dags_alert_slack_on_every_failure_and_retry(alerts, to_warehouse, 
     for module, dag_id in ((to_warehouse, "lab3_sheet_to_warehouse"), (to_sheet, "lab3_sql_to_sheet")):
         name = Path(module.__file__).name
         dags, errors = dags_in_file(Path(module.__file__))
-        check(not errors, f"Airflow cannot import {name}:\n" + "\n".join(errors.values()))
+        check(not errors, import_failure(name, errors))
         check(dag_id in dags, f"no DAG with dag_id {dag_id!r} in {name}")
         for task in dags[dag_id].tasks:
             check(alerts.task_failure_alert in _callbacks(task.on_failure_callback),

@@ -6,7 +6,7 @@ import pytest
 
 from labkit.grading.checks import check, check_rows, fail
 from labkit.services.http_api import WeatherAPI
-from tests.lab1.helpers import COLUMNS, TABLE, newest_rows, table_rows
+from tests.lab1.helpers import COLUMNS, TABLE, missing_newest, newest_rows, table_rows
 
 DEDUPE_HINT = "keep the newest row per date: ROW_NUMBER() OVER (PARTITION BY date ORDER BY created_date DESC) = 1"
 
@@ -62,14 +62,10 @@ def test_a_rerun_after_a_failed_load_succeeds(load, warehouse, weather_api):
             "something the failed run created outside its transaction is still there (a staging table?); "
             "create staging as CREATE TEMP TABLE … ON COMMIT DROP inside the same transaction",
         )
-    check_rows(
-        table_rows(warehouse),
-        newest_rows(weather_api, (1, 2)),
-        what=f"{TABLE} after a failed load and a successful rerun",
-        columns=COLUMNS,
-        hint="the failed load must change nothing (one transaction), and the rerun must stage the old rows and the new ones; "
-        + DEDUPE_HINT,
-    )
+    stale = missing_newest(warehouse, newest_rows(weather_api, (1, 2)))
+    check(not stale, f"after a failed load and a successful rerun, {len(stale)} date(s) miss their newest forecast:\n  "
+          + "\n  ".join(stale[:8]),
+          "the failed load must change nothing (one transaction), and the rerun must stage the old rows and the new ones")
     leftover = [name for name in _user_tables(warehouse) if name != f"public.{TABLE}"]
     check(
         not leftover,
@@ -99,7 +95,9 @@ def test_a_schema_qualified_table_name_works(load, warehouse, weather_api):
         'sql.Identifier("analytics.weather_forecast") quotes the dot into one name; table_identifier(table) '
         "gives schema and table; and use the `table` argument, not the constant TABLE",
     )
-    check_rows(table_rows(warehouse, table), newest_rows(weather_api, (1, 2)), what=table, columns=COLUMNS, hint=DEDUPE_HINT)
+    stale = missing_newest(warehouse, newest_rows(weather_api, (1, 2)), table)
+    check(not stale, f"{table} is missing {len(stale)} date(s)' newest forecast:\n  " + "\n  ".join(stale[:8]),
+          "use the `table` argument everywhere (staging, DELETE, INSERT), never the constant TABLE")
 
 
 @pytest.mark.points(1)

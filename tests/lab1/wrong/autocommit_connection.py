@@ -1,5 +1,6 @@
 """The course's autocommit=True connection: every statement commits alone, so a failure after DELETE empties the table."""
 MUST_FAIL = ["test_a_failure_mid_swap_loses_nothing"]
+FIRST_REASON = r'EMPTY after a failed load|one transaction'
 EDITS = [
     # psycopg2's `with conn:` would still open one transaction (even under autocommit), so
     # the student's version only closes the connection at the end.

@@ -1,5 +1,6 @@
 """CTAS staging (CREATE TABLE … AS SELECT) drops the DEFAULT: new rows get created_date NULL."""
 MUST_FAIL = ["test_every_row_has_a_created_date"]
+FIRST_REASON = r'created_date NULL|INCLUDING DEFAULTS|CTAS'
 EDITS = [
     (
         """cur.execute(sql.SQL("CREATE TEMP TABLE staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(target))

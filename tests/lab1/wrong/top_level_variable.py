@@ -1,5 +1,6 @@
 """Variable.get at the top of the file: runs at every parse, and breaks the file when missing."""
 MUST_FAIL = ["test_the_dag_is_ready_for_production"]
+FIRST_REASON = r'Variable\\.get|top level'
 EDITS = [
     (
         'NATIVE_TABLE = "weather_forecast_native"\n',
