@@ -9,8 +9,10 @@ import zipfile
 import pytest
 
 from labkit.grading.batch import grade_class
-from labkit.grading.sample_class import generate
+from labkit.grading.sample_class import generate, reference_files, samples
 from labkit.grading.submissions import Submission, discover, unpack
+from labkit.grading.targets import Target, known_labs, lab_filenames
+from labkit.grading.verify import load_variants
 from labkit.paths import ROOT
 
 
@@ -102,3 +104,25 @@ def test_nothing_is_left_running_or_written_outside(graded):
     assert not (ROOT / "ESCAPED.txt").exists()
     leftovers = [p for p in os.popen("ps -eo args=").read().splitlines() if str(out) in p]
     assert leftovers == []
+
+
+# -- a sample class for every lab (no grading: what is written) ------------------------------
+@pytest.mark.parametrize("lab", known_labs())
+def test_a_sample_class_can_be_made_for_every_lab(lab, tmp_path):
+    """Each kind of submission, every lab file present, each variant's mistake in the file it belongs to."""
+    written = generate(lab, tmp_path / "class", count=10)
+    assert {s.kind for s in written} == {"correct", "partial", "broken", "hostile", "hanging", "cheat"}
+    for sample in samples(lab):
+        assert set(sample.files) == set(reference_files(lab)), sample.student
+        if sample.kind != "broken":
+            for name, source in sample.files.items():
+                compile(source, name, "exec")  # a mistake, not a syntax error
+    for variant in load_variants(lab):
+        partial = next(s for s in samples(lab) if s.student == f"partial-{variant.name}")
+        changed = [name for name, source in partial.files.items() if source != reference_files(lab)[name]]
+        assert changed == [variant.file or lab_filenames(lab)[0]], variant.name
+    found = discover(tmp_path / "class")
+    assert len(found) == 10
+    for submission in found:  # every layout unpacks to a folder the grader finds every lab file in
+        files = unpack(submission, tmp_path / "unpacked" / submission.student)
+        assert all(p.exists() for p in Target("submission", files).lab_files(lab)), submission.student
