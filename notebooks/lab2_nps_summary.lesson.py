@@ -442,9 +442,11 @@ if have_summary:
     query("SELECT COUNT(*) AS rows_in_view FROM analytics.demo_nps_recent")
 
 # %% [markdown]
-# A failed task is something you see and fix (drop the view, or recreate it in the
-# config's `after_sql` with `CREATE OR REPLACE VIEW`). A vanished view is something you
-# find out about from an angry analyst. Drop our demo view:
+# A failed task is something you see and fix: if the view must follow the summary, drop it
+# in the config's `pre_sql` and create it again in its `after_sql` — both run in the build's
+# one transaction, so no reader ever finds it missing (recreating it in `after_sql` alone
+# is not enough: the next swap fails on it again). A vanished view is something you find
+# out about from an angry analyst. Drop our demo view:
 
 # %%
 with conn, conn.cursor() as cur:
