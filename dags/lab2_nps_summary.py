@@ -204,16 +204,23 @@ def build_summary(conn, config: SummaryConfig, run_id: str) -> int:
 
     On any failure the previous table is untouched and the temporary table is gone.
     """
-    # BEGIN SOLUTION: input checks; CTAS into schema.temp_name(config, run_id); output checks on it; in ONE transaction rename the old table away, rename temp to the table, drop the old one (no CASCADE); after_sql; always drop the temp table on failure
+    # BEGIN SOLUTION: create the schema if missing, committed on its own; then in ONE transaction: input checks; pre_sql; CTAS into schema.temp_name(config, run_id); output checks on it; rename the old table away, rename temp to the table, drop the old one (no CASCADE); after_sql; return the row count. Always drop the temp table on failure
     schema = sql.Identifier(config.schema)
     target = sql.Identifier(config.schema, config.table)
     temp = sql.Identifier(config.schema, temp_name(config, run_id))
     old = f"{config.table}__old_{hashlib.sha1(run_id.encode()).hexdigest()[:10]}"
+    # The schema first, committed on its own: left uncommitted in the build's transaction, it
+    # would make a build of another summary in the same new schema (the DAG runs independent
+    # summaries at once) wait for this whole build, then fail on a duplicate schema name.
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+    except psycopg2.errors.UniqueViolation:
+        pass  # another build created it at the same instant: it exists, which is all we need
     try:
         with conn:  # build: checks and CTAS; committed only if every check passes
             with conn.cursor() as cur:
                 run_checks(cur, config.input_check, stage="input check")
-                cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
                 if config.pre_sql:
                     cur.execute(config.pre_sql)
                 cur.execute(sql.SQL("CREATE TABLE {} AS ").format(temp) + sql.SQL(config.main_sql))
@@ -233,8 +240,9 @@ def build_summary(conn, config: SummaryConfig, run_id: str) -> int:
                 cur.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(target))
                 return cur.fetchone()[0]
     finally:
-        # The transaction rolled back on failure, so the temp table is normally gone already;
-        # this also covers a caller whose connection was in autocommit mode.
+        # The transaction rolled back on failure, so the temp table is gone already (psycopg2's
+        # `with conn:` opens a transaction even in autocommit mode); dropping it again is cheap
+        # insurance against a temp table of this run that something else committed.
         with conn, conn.cursor() as cur:
             cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(temp))
     # END SOLUTION

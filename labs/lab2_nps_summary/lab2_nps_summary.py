@@ -180,8 +180,8 @@ def build_summary(conn, config: SummaryConfig, run_id: str) -> int:
 
     On any failure the previous table is untouched and the temporary table is gone.
     """
-    # TODO: input checks; CTAS into schema.temp_name(config, run_id); output checks on it; in ONE transaction rename the old table away, rename temp to the table, drop the old one (no CASCADE); after_sql; always drop the temp table on failure
-    raise NotImplementedError('TODO: input checks; CTAS into schema.temp_name(config, run_id); output checks on it; in ONE transaction rename the old table away, rename temp to the table, drop the old one (no CASCADE); after_sql; always drop the temp table on failure')
+    # TODO: create the schema if missing, committed on its own; then in ONE transaction: input checks; pre_sql; CTAS into schema.temp_name(config, run_id); output checks on it; rename the old table away, rename temp to the table, drop the old one (no CASCADE); after_sql; return the row count. Always drop the temp table on failure
+    raise NotImplementedError('TODO: create the schema if missing, committed on its own; then in ONE transaction: input checks; pre_sql; CTAS into schema.temp_name(config, run_id); output checks on it; rename the old table away, rename temp to the table, drop the old one (no CASCADE); after_sql; return the row count. Always drop the temp table on failure')
 
 
 def build_order(dependencies: dict[str, list[str]]) -> list[str]:

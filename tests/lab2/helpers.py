@@ -1,7 +1,12 @@
-"""Helpers lab 2's tests share: configs as the analysts write them, builds, leftovers."""
+"""Helpers lab 2's tests share: configs as the analysts write them, builds, leftovers, and a
+gate that holds a build at a known step while the test looks at the warehouse."""
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -9,6 +14,7 @@ from labkit.paths import DAGS
 
 CONFIGS = DAGS / "config" / "summaries"
 SCHEMA = "analytics"
+GATE = "public.labkit_gate"
 
 
 def course_config(config_name: str, /, **changes) -> dict:
@@ -23,6 +29,7 @@ def course_config(config_name: str, /, **changes) -> dict:
 
 
 def write_config(folder: Path, data: dict | str, name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     text = data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False)
     path = folder / (name or f"{data['table'] if isinstance(data, dict) else 'config'}.yaml")
     path.write_text(text)
@@ -44,18 +51,138 @@ def tables(warehouse, schema: str = SCHEMA) -> list[str]:
         "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1", (schema,))]
 
 
-def rows(warehouse, table: str, columns: str, order: str) -> list[tuple]:
-    return warehouse.query(f"SELECT {columns} FROM {SCHEMA}.{table} ORDER BY {order}")
+def rows(warehouse, table: str, columns: str, order: str, schema: str = SCHEMA) -> list[tuple]:
+    return warehouse.query(f"SELECT {columns} FROM {schema}.{table} ORDER BY {order}")
 
 
-def expect_failure(func, *args, **kwargs) -> BaseException:
-    """Call func expecting an exception; not raising (or not being written) fails the test."""
+def first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}"
+
+
+def expect_failure(call: Callable[[], Any], succeeded: str, hint: str | None = None) -> BaseException:
+    """Run `call`, which must raise; if it returns, fail with `succeeded` (what went wrong, in
+    the words of the case: "a config with the misspelt field 'tabel' loaded without an error")."""
     from labkit.grading.checks import fail
 
     try:
-        func(*args, **kwargs)
+        call()
     except NotImplementedError:
         raise
     except Exception as err:
         return err
-    fail(f"{getattr(func, '__name__', 'the call')} succeeded; it should have failed")
+    fail(succeeded, hint)
+    raise AssertionError("unreachable")
+
+
+def leftovers(warehouse, keep: list[str], schema: str = SCHEMA) -> list[str]:
+    return [t for t in tables(warehouse, schema) if t not in keep]
+
+
+def nothing_left_behind(warehouse, keep: list[str], after: str, schema: str = SCHEMA) -> None:
+    """Only the `keep` tables in `schema`; a leftover is named, and a hint says what its name
+    shows: a temporary table (temp_name gives <table>__tmp_…) that outlived its build, or the
+    previous table renamed aside (…old…) that the swap should have dropped."""
+    from labkit.grading.checks import fail
+
+    left = leftovers(warehouse, keep, schema)
+    if not left:
+        return
+    if any("tmp" in t or "temp" in t for t in left):
+        hint = ("a temporary table outlived its build: create it inside the build's one transaction (a failure rolls it "
+                "back) and commit nothing before the swap")
+    elif any("old" in t for t in left):
+        hint = "after the renames, drop the previous table (renamed aside) in the same transaction"
+    else:
+        hint = None
+    fail(f"left behind in schema {schema} {after}: {', '.join(left)}", hint)
+
+
+# -- a build in the background, and a gate to hold it at a known step -------------------------
+class Background:
+    """`call()` in a thread of its own: the test watches the warehouse while it runs."""
+
+    def __init__(self, call: Callable[[], Any], name: str = "build") -> None:
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(call,), daemon=True, name=f"labkit: {name}")
+        self.thread.start()
+
+    def _run(self, call: Callable[[], Any]) -> None:
+        try:
+            self.result = call()
+        except BaseException as err:  # reported by the test, in its own thread
+            self.error = err
+
+    def join(self, seconds: float) -> bool:
+        """True when the call has finished within `seconds`."""
+        self.thread.join(seconds)
+        return not self.thread.is_alive()
+
+    @property
+    def done(self) -> bool:
+        return not self.thread.is_alive()
+
+    def raise_if_not_written(self) -> None:
+        if isinstance(self.error, NotImplementedError):
+            raise self.error
+
+
+class Gate:
+    """A one-row table the test keeps locked: SQL that reads it waits until the gate opens.
+
+    A config whose main_sql (or after_sql) reads the gate holds the build at that step for as
+    long as the test needs, whatever the machine's load (no guessing with pg_sleep).
+    """
+
+    def __init__(self, warehouse) -> None:
+        self.warehouse = warehouse
+        warehouse.execute(f"CREATE TABLE {GATE} (open boolean); INSERT INTO {GATE} VALUES (true)")
+        self.conn = warehouse.connect()
+        with self.conn.cursor() as cur:
+            cur.execute(f"LOCK TABLE {GATE} IN ACCESS EXCLUSIVE MODE")
+
+    def waiting(self) -> list[int]:
+        """Backends waiting at the gate."""
+        return [pid for (pid,) in self.warehouse.query(
+            "SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY pid", (GATE,))]
+
+    def lock_waits(self) -> int:
+        """Backends of this database waiting for a lock, at the gate or anywhere else."""
+        return self.warehouse.query("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND datname = current_database()")[0][0]
+
+    def wait_for(self, build: Background, seconds: float = 15, count: int = 1) -> list[int]:
+        """Wait until `count` backends wait at the gate (returns their pids), or the build has ended."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            pids = self.waiting()
+            if len(pids) >= count or build.done:
+                return pids if len(pids) >= count else []
+            time.sleep(0.02)
+        return []
+
+    def open(self) -> None:
+        if not self.conn.closed:
+            self.conn.rollback()
+            self.conn.close()
+
+    def __enter__(self) -> "Gate":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.open()
+
+
+def behind_the_gate(main_sql: str) -> str:
+    """main_sql that first waits at the gate, then gives the same rows."""
+    return f"SELECT s.* FROM (\n{main_sql.rstrip()}\n) AS s CROSS JOIN {GATE} AS g"
+
+
+def terminate(warehouse, pid: int, seconds: float = 10) -> None:
+    """Cut a backend off (as when its worker is killed), and wait until it is gone."""
+    warehouse.query("SELECT pg_terminate_backend(%s)", (pid,))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and warehouse.query("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)):
+        time.sleep(0.02)

@@ -1,5 +1,6 @@
 """The swap's steps commit one by one: a failure halfway leaves the summary missing."""
 MUST_FAIL = ["test_a_failed_swap_keeps_the_old_table"]
+FIRST_REASON = r'committed before the DROP|one transaction'
 EDITS = [
     (
         """                    cur.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(target, sql.Identifier(old)))
