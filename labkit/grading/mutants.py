@@ -44,7 +44,7 @@ import ast
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 _BEGIN = re.compile(r"^\s*# BEGIN SOLUTION")
@@ -62,12 +62,14 @@ class Mutant:
     after: str  # …and what replaced it
     source: str  # the whole mutated file
     context: str = ""  # for an insertion: the text it follows (tells insertions apart)
+    occurrence: int = 1  # the same edit made elsewhere in the same function: 2, 3, …
 
     @property
     def id(self) -> str:
         key = f"{self.file}|{self.function}|{self.before}|{self.after}|{self.context}"
         digest = hashlib.sha1(key.encode()).hexdigest()[:8]
-        return f"{Path(self.file).stem}:{self.function}:{self.kind}:{digest}"
+        suffix = f"-{self.occurrence}" if self.occurrence > 1 else ""
+        return f"{Path(self.file).stem}:{self.function}:{self.kind}:{digest}{suffix}"
 
     def diff(self, reference: str) -> str:
         import difflib
@@ -131,7 +133,11 @@ def mutants(source: str, file: str) -> list[Mutant]:
                 continue
             context = src.segment(max(0, start - 80), start) if start == end else ""
             mutant = Mutant(file, kind, function, node.lineno, src.segment(start, end), text, mutated, context)
-            found.setdefault(mutant.id, mutant)
+            if any(m.source == mutated for m in found.values()):
+                continue  # the same mutant reached twice (a node seen from two sides)
+            while mutant.id in found:  # the same edit at another place of the function
+                mutant = replace(mutant, occurrence=mutant.occurrence + 1)
+            found[mutant.id] = mutant
     return sorted(found.values(), key=lambda m: (m.line, m.kind, m.id))
 
 
