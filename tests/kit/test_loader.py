@@ -73,8 +73,8 @@ def test_an_exception_at_import_shows_its_type_text_and_the_files_line(write):
     )
     message = load_error(path)
     assert message.splitlines() == [
-        f"{path} fails while being imported:",
-        "ZeroDivisionError: division by zero",
+        # The error on the first line: it is the one-line reason every test shows.
+        f"{path} fails while being imported: ZeroDivisionError: division by zero",
         f"  at {path} line 4, in <module>",
         "      PER_DAY = RATE / 0",
     ]

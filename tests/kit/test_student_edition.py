@@ -41,7 +41,11 @@ def test_its_readme_and_make_help_are_a_students(kit):
         assert words in readme, words
     for instructor in ("TARGET=reference", "make verify", "make grade", "make demo", "make release", "| reference |"):
         assert instructor not in readme, instructor
-    assert "| 25 | 5 |" in readme  # lab 1: public and hidden points, from the tests themselves
+    from labkit.grading import runner
+    from labkit.grading.points_table import graded_tests
+
+    public = sum(t.points for t in graded_tests("lab1"))
+    assert f"| {public:g} | {runner.hidden_points('lab1')[1]:g} |" in readme  # lab 1: public and hidden points
     help_text = subprocess.run(["make", "help"], cwd=kit, capture_output=True, text=True).stdout
     assert "make submit" in help_text and "make test lab1" in help_text
     assert "TARGET=reference" not in help_text and "make verify" not in help_text and "instructor" not in help_text
