@@ -60,6 +60,15 @@ class SheetFormatError(ValueError):
     """The sheet is not what the table expects. The message names the row and column to fix."""
 
 
+def column_letter(index: int) -> str:
+    """A 0-based column index as Sheets labels it: 0 → A, 5 → F, 26 → AA."""
+    letters, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 # ---- Cleaning and validating what people typed ---------------------------------------------
 def clean_number(cell: str) -> Decimal:
     """`$12,000` → 12000, `11,873.50` → 11873.50, `5.32%` → 0.0532; anything else raises ValueError.
@@ -83,10 +92,12 @@ def clean_number(cell: str) -> Decimal:
 
 def clean_row(row: list[str], row_number: int) -> tuple[date, str, Decimal, Decimal, Decimal]:
     """One sheet row as typed values. `row_number` is the row as Sheets shows it (header = 1)."""
-    # BEGIN SOLUTION: month "YYYY-MM" → date(YYYY, MM, 1); channel non-empty text; budget, spend, conversion_rate via clean_number; any problem raises SheetFormatError naming f"row {row_number}", the column name and the bad value
+    # BEGIN SOLUTION: month "YYYY-MM" → date(YYYY, MM, 1); channel non-empty text; budget, spend, conversion_rate via clean_number; a value beyond the five columns is a problem too (column_letter names its column); any problem raises SheetFormatError naming f"row {row_number}", the column name and the bad value
     cells = list(row) + [""] * (len(COLUMNS) - len(row))
-    if len(row) > len(COLUMNS) and any(c.strip() for c in row[len(COLUMNS):]):
-        raise SheetFormatError(f"row {row_number}: {len(row)} cells, but the table has {len(COLUMNS)} columns")
+    for index in range(len(COLUMNS), len(row)):
+        if row[index].strip():
+            raise SheetFormatError(f"row {row_number}, column {column_letter(index)}: {row[index]!r} is beyond the table's "
+                                   f"{len(COLUMNS)} columns ({', '.join(COLUMNS)})")
     month, channel, *numbers = (c.strip() for c in cells[: len(COLUMNS)])
     if not _MONTH.match(month):
         raise SheetFormatError(f"row {row_number}, column month: {month!r} is not a month like 2019-01")
@@ -108,6 +119,8 @@ def validate(rows: list[list[str]]) -> list[tuple]:
     if not rows:
         raise SheetFormatError(f"tab {TAB!r} is empty: expected a header row {', '.join(COLUMNS)}")
     header = [cell.strip().lower() for cell in rows[0]]
+    while header and not header[-1]:  # gspread pads every row to the widest: a note in F7 pads the header too
+        header.pop()
     # BEGIN SOLUTION: the header must be exactly COLUMNS (raise SheetFormatError naming the expected and the found columns); then clean_row for every non-empty row, numbered as Sheets shows them (data starts at row 2)
     if tuple(header) != COLUMNS:
         raise SheetFormatError(

@@ -61,6 +61,15 @@ class SheetFormatError(ValueError):
     """The sheet is not what the table expects. The message names the row and column to fix."""
 
 
+def column_letter(index: int) -> str:
+    """A 0-based column index as Sheets labels it: 0 → A, 5 → F, 26 → AA."""
+    letters, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 # ---- Cleaning and validating what people typed ---------------------------------------------
 def clean_number(cell: str) -> Decimal:
     """`$12,000` → 12000, `11,873.50` → 11873.50, `5.32%` → 0.0532; anything else raises ValueError.
@@ -73,8 +82,8 @@ def clean_number(cell: str) -> Decimal:
 
 def clean_row(row: list[str], row_number: int) -> tuple[date, str, Decimal, Decimal, Decimal]:
     """One sheet row as typed values. `row_number` is the row as Sheets shows it (header = 1)."""
-    # TODO: month "YYYY-MM" → date(YYYY, MM, 1); channel non-empty text; budget, spend, conversion_rate via clean_number; any problem raises SheetFormatError naming f"row {row_number}", the column name and the bad value
-    raise NotImplementedError('TODO: month "YYYY-MM" → date(YYYY, MM, 1); channel non-empty text; budget, spend, conversion_rate via clean_number; any problem raises SheetFormatError naming f"row {row_number}", the column name and the bad value')
+    # TODO: month "YYYY-MM" → date(YYYY, MM, 1); channel non-empty text; budget, spend, conversion_rate via clean_number; a value beyond the five columns is a problem too (column_letter names its column); any problem raises SheetFormatError naming f"row {row_number}", the column name and the bad value
+    raise NotImplementedError('TODO: month "YYYY-MM" → date(YYYY, MM, 1); channel non-empty text; budget, spend, conversion_rate via clean_number; a value beyond the five columns is a problem too (column_letter names its column); any problem raises SheetFormatError naming f"row {row_number}", the column name and the bad value')
 
 
 def validate(rows: list[list[str]]) -> list[tuple]:
@@ -82,6 +91,8 @@ def validate(rows: list[list[str]]) -> list[tuple]:
     if not rows:
         raise SheetFormatError(f"tab {TAB!r} is empty: expected a header row {', '.join(COLUMNS)}")
     header = [cell.strip().lower() for cell in rows[0]]
+    while header and not header[-1]:  # gspread pads every row to the widest: a note in F7 pads the header too
+        header.pop()
     # TODO: the header must be exactly COLUMNS (raise SheetFormatError naming the expected and the found columns); then clean_row for every non-empty row, numbered as Sheets shows them (data starts at row 2)
     raise NotImplementedError('TODO: the header must be exactly COLUMNS (raise SheetFormatError naming the expected and the found columns); then clean_row for every non-empty row, numbered as Sheets shows them (data starts at row 2)')
 

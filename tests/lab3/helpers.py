@@ -18,3 +18,13 @@ def set_tab(sheets, spreadsheet: str, tab: str, rows: list[list]) -> None:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     sheets.load_csv(spreadsheet, tab, out.getvalue())
+
+
+def plain_sheet_rows() -> list[list[str]]:
+    """The course sheet with every number typed plainly (2000, 2020.00, 0.0532): for tests about rows and
+    columns, so that a cleaning mistake ($, ',' or %) is the cleaning test's finding, not theirs."""
+    from labkit.data import budget
+
+    return [list(budget.HEADER)] + [
+        [f"{month:%Y-%m}", channel, str(spent), str(spend), str(rate)] for month, channel, spent, spend, rate in budget.expected_rows()
+    ]

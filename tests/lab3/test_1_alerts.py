@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from labkit.grading.checks import check
+from labkit.grading.checks import check, fail
 from tests.lab3.helpers import PROBE_DAG_ID, PROBE_ERROR, PROBE_LOGICAL_DATE, PROBE_TASK_ID
 
 ALERT_HINT = "see common/alerts.py: alert_text builds the message, send_to_slack posts it"
@@ -26,13 +26,16 @@ def _texts(slack_webhook) -> list[str]:
     return [post.message() or post.body.decode("utf-8", "replace") for post in slack_webhook.posts]
 
 
-def _missing_facts(text: str, run_id: str, try_number: int) -> list[str]:
-    """The facts an on-call person needs that `text` does not show."""
+def _missing_facts(text: str, run_id: str, try_number: int, tries: int) -> list[str]:
+    """The facts an on-call person needs that `text` does not show. `tries`: retries + 1."""
+    shows_try = re.search(rf"(try|attempt)\D{{0,15}}{try_number}\b", text, re.I) is not None
+    shows_total = re.search(rf"(try|attempt)\D{{0,15}}{try_number}\D{{1,15}}{tries}\b", text, re.I) is not None
     wanted = {
         f"the DAG id ({PROBE_DAG_ID})": PROBE_DAG_ID in text,
         f"the task id ({PROBE_TASK_ID})": PROBE_TASK_ID in text,
         f"the run id ({run_id})": run_id in text,
-        f"the try number ({try_number})": re.search(rf"(try|attempt)\D{{0,15}}{try_number}\b", text, re.I) is not None,
+        f"the try number ({try_number})": shows_try,
+        f"how many tries the task has (try {try_number} of {tries}: retries + 1)": shows_total or not shows_try,
         "the logical date (2026-03-14)": "2026-03-14" in text,
         "the exception type (ValueError)": "ValueError" in text,
         f"the error message ({PROBE_ERROR})": PROBE_ERROR in text,
@@ -78,13 +81,15 @@ class Logs:
 
 @pytest.mark.points(3)
 def test_a_failed_task_posts_one_alert_with_the_facts(alerts, probe_dag, slack_webhook, dag_runner, caplog, capfd):
-    """A failing task posts exactly one Slack alert naming DAG, task, run, try, logical date, error and log link"""
+    """A failing task posts exactly one Slack alert naming the event, DAG, task, run, try (of retries + 1), logical date, error and log link"""
     result = _run_probe(dag_runner, probe_dag)
     check(result.state == "failed", f"the probe DAG should fail, got {result.summary()}")
     texts = _texts(slack_webhook)
     check(len(texts) == 1, f"Slack received {len(texts)} posts for one failed task; expected exactly 1" + Logs(caplog, capfd).no_post_reason(),
           ALERT_HINT)
-    missing = _missing_facts(texts[0], result.run_id, 1)
+    missing = _missing_facts(texts[0], result.run_id, 1, 1)  # the kit runs it with retries=0: try 1 of 1
+    if re.search(r"fail", texts[0], re.I) is None:
+        missing.insert(0, "the event (that the task failed)")
     check(not missing, "the alert does not show " + "; ".join(missing) + f"\n  it said: {texts[0]!r}", ALERT_HINT)
 
 
@@ -97,8 +102,10 @@ def test_a_retry_posts_a_retry_notice_then_the_failure(alerts, probe_dag, slack_
           + Logs(caplog, capfd).no_post_reason(),
           "on_retry_callback=task_retry_alert posts the first, on_failure_callback=task_failure_alert the second")
     check(re.search(r"retr", texts[0], re.I) is not None, f"the first post should say the task will be retried: {texts[0]!r}")
-    check(not _missing_facts(texts[0], result.run_id, 1), f"the retry notice should show try 1 and the same facts: {texts[0]!r}")
-    check(not _missing_facts(texts[1], result.run_id, 2), f"the failure alert should show try 2 and the same facts: {texts[1]!r}")
+    for text, what, number in ((texts[0], "the retry notice", 1), (texts[1], "the failure alert", 2)):
+        missing = _missing_facts(text, result.run_id, number, 2)  # retries=1: two tries in all
+        check(not missing, f"{what} (try {number} of 2) does not show " + "; ".join(missing) + f"\n  it said: {text!r}",
+              "the try number comes from ti.try_number, the number of tries from the task's retries + 1")
 
 
 @pytest.mark.points(2)
@@ -157,4 +164,51 @@ def test_a_slow_slack_gives_up_within_the_timeout(alerts, probe_dag, slack_webho
     logs = Logs(caplog, capfd)
     check(len(slack_webhook.posts) == 1,
           f"expected one alert attempt, Slack saw {len(slack_webhook.posts)}" + logs.no_post_reason(), ALERT_HINT)
-    check(bool(logs.alert_errors()), "the alert timed out and nothing was logged at ERROR level about it")
+    crashes = logs.callback_crashes()
+    check(not crashes, f"the alert timed out and your callback raised {crashes[0] if crashes else ''}: Airflow logged 'Failed to "
+          "run task callback' with a second traceback", "catch the error inside send_to_slack and log one clear line")
+    check(bool(logs.alert_errors()), "the alert timed out and nothing was logged at ERROR level about it",
+          "log.error(...) naming the connection and the error, never `except: pass`")
+
+
+def _error_lines(caplog) -> list[str]:
+    """ERROR records of this call, but the Slack SDK's own 'Failed to send a request' (not your report)."""
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and not r.name.startswith("slack_sdk")]
+
+
+@pytest.mark.points(2)
+def test_send_to_slack_says_whether_the_alert_went_out(alerts, slack_webhook, caplog):
+    """send_to_slack returns True when Slack takes the message; on a 500 it returns False after one error line naming slack_alerts"""
+    caplog.set_level(logging.INFO)
+    secret = slack_webhook.token.rsplit("/", 1)[-1]
+    try:
+        sent = alerts.send_to_slack("labkit: a message Slack accepts")
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - what it raised is the finding
+        fail(f"send_to_slack raised {type(err).__name__} while Slack answered 200: {str(err).replace(secret, '<SECRET>')[:200]}",
+             ALERT_HINT)
+    check(len(slack_webhook.posts) == 1, f"send_to_slack made {len(slack_webhook.posts)} posts for one message; expected 1", ALERT_HINT)
+    check(sent is True, f"send_to_slack returned {sent!r} when Slack accepted the message; expected True",
+          "return True once .send(...) went through: the caller learns that someone was told")
+
+    slack_webhook.mode = "error"
+    caplog.clear()
+    try:
+        sent = alerts.send_to_slack("labkit: a message Slack refuses")
+    except Exception as err:  # noqa: BLE001 - it must never raise
+        fail(f"send_to_slack raised {type(err).__name__} when Slack answered 500; it must never raise",
+             "catch every exception inside send_to_slack, log one error line and return False")
+    lines = _error_lines(caplog)
+    leaks = [line.replace(secret, "<SECRET>") for line in lines if secret in line]
+    check(not leaks, f"the error line shows the webhook's secret: {leaks[0][:200] if leaks else ''}",
+          "log the connection id, never the URL; an HTTP error's message often quotes the URL it failed on")
+    check(sent is False, f"send_to_slack returned {sent!r} when Slack answered 500; expected False",
+          "return False from the except block: the caller learns that nobody was told")
+    check(bool(lines), "Slack answered 500 and send_to_slack logged nothing at ERROR level: nobody learns that alerts are broken",
+          "log.error(...) naming the connection and the error, never `except: pass`")
+    check(len(lines) == 1, f"one failed post logged {len(lines)} ERROR lines; expected exactly one:\n  " + "\n  ".join(
+          line.splitlines()[0][:160] for line in lines[:4]), "one log.error line per failed alert: the task's own error must stay the loudest")
+    check("slack_alerts" in lines[0],
+          f"the error line does not name the connection 'slack_alerts': {lines[0][:200]!r}",
+          "name the connection (conn_id): whoever reads the log then knows which one to check")
