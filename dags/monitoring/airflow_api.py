@@ -43,12 +43,12 @@ class AirflowAPIError(RuntimeError):
 
 def describe_error(response: httpx.Response, username: str) -> str:
     """One line for a failed response: status, what it means here, and Airflow's own reason."""
-    # BEGIN SOLUTION: "<METHOD> <path> → <status>: " + a sentence for 401 (credentials of `username` rejected: check AIRFLOW_API_PASSWORD), 403 (user may not do this), 404 (not found), 422 (request refused) + Airflow's "detail" (a string, or a list of {loc, msg} for 422). Never include the password.
+    # BEGIN SOLUTION: "<METHOD> <path> → <status>: " + a sentence for 401 (credentials of `username` rejected: check AIRFLOW_API_PASSWORD), 403 (`username` may not do this), 404 (not found), 422 (request refused) + Airflow's "detail" (a string, or a list of {loc, msg} for 422; a body that is not JSON, e.g. a proxy's HTML error page: its text on one line, cut short). Never include the password.
     request = response.request
     try:
         detail = response.json().get("detail", "")
-    except ValueError:
-        detail = response.text[:200]
+    except ValueError:  # not JSON (a proxy's HTML error page): its text, on one line, cut short
+        detail = " ".join(response.text.split())[:200]
     if isinstance(detail, list):  # 422: FastAPI's list of field errors
         detail = "; ".join(f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg')}" for item in detail)
     meaning = {

@@ -6,10 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from labkit.grading.checks import check, check_equal, finishes_within
-from tests.lab4.helpers import client, closed_url, jwt_claims, silent_server
+from labkit.grading.checks import check, check_equal, fail, finishes_within
+from tests.lab4.helpers import client, closed_url, error_page_server, jwt_claims, recording_proxy, silent_server
 
 ERROR_HINT = "catch the httpx error or the failed response and raise AirflowAPIError with a one-line message"
+# Headers every HTTP client sends: not what the test looks for.
+STANDARD_HEADERS = {"host", "accept", "accept-encoding", "connection", "user-agent", "content-length", "content-type"}
+
+
+def _error_name(error) -> str:
+    return f"{type(error).__name__}: {error}" if error is not None else "no error"
 
 
 @pytest.mark.points(2)
@@ -26,12 +32,24 @@ def test_token_comes_from_auth_token(api, airflow):
 @pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_calls_send_the_bearer_token(api, airflow):
     """request() sends "Authorization: Bearer <token>" (Airflow 3 answers basic auth with 401)"""
-    monitor = client(api, airflow)
-    outcome = finishes_within(30, lambda: monitor.request("GET", "/api/v2/dags", params={"limit": 1}), "request()")
-    check(outcome.error is None,
-          f"GET /api/v2/dags as the monitor user failed: {type(outcome.error).__name__}: {outcome.error}",
-          "send headers={'Authorization': f'Bearer {self.token()}'}; a header dict with the user and password "
-          "(or auth=(user, password)) is basic auth, which Airflow 3 rejects")
+    with recording_proxy(airflow.url) as proxy:  # shows what your client sends
+        monitor = client(api, airflow, url=proxy.url)
+        outcome = finishes_within(30, lambda: monitor.request("GET", "/api/v2/dags", params={"limit": 1}), "request()")
+    sent = proxy.calls("GET", "/api/v2/dags")
+    check(bool(sent), "request('GET', '/api/v2/dags') never sent that request"
+          + (f": it raised {_error_name(outcome.error)}" if outcome.error else ""))
+    auth = sent[0].headers.get("authorization", "")
+    scheme = auth.split(" ", 1)[0]
+    if scheme != "Bearer" or auth.count(".") != 2:
+        others = sorted(set(sent[0].headers) - STANDARD_HEADERS - {"authorization"})
+        what = (f"'Authorization: {scheme} …'" if auth else "no Authorization header") + (
+            f" (its other headers: {', '.join(others)})" if others else "")
+        basic = scheme == "Basic" or any(word in name for name in others for word in ("user", "pass"))
+        fail(f"GET /api/v2/dags carried {what}; Airflow 3 wants 'Authorization: Bearer <the JWT from POST /auth/token>'",
+             "send headers={'Authorization': f'Bearer {self.token()}'}" + (
+                 "; a user and a password in the headers (or auth=(user, password)) is basic auth, which Airflow 3 "
+                 "answers with 401" if basic else ""))
+    check(outcome.error is None, f"GET /api/v2/dags with a Bearer token failed: {_error_name(outcome.error)}")
     check(isinstance(outcome.result, dict) and "dags" in outcome.result,
           f"request() should return the decoded JSON, got {str(outcome.result)[:80]!r}")
 
@@ -39,7 +57,7 @@ def test_calls_send_the_bearer_token(api, airflow):
 @pytest.mark.points(2)
 @pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
 def test_wrong_password_is_explained(api, airflow):
-    """A wrong password gives one clear AirflowAPIError (401, the user named, the password not shown)"""
+    """A wrong password gives one clear AirflowAPIError (401, naming the user and AIRFLOW_API_PASSWORD, never the password)"""
     wrong = "not-" + airflow.passwords["monitor"]
     bad = api.AirflowClient(airflow.url, "monitor", wrong)
     outcome = finishes_within(30, lambda: bad.request("GET", "/api/v2/dags"), "request() with a wrong password")
@@ -50,13 +68,15 @@ def test_wrong_password_is_explained(api, airflow):
     check_equal(error.status, 401, "the error's status")
     check("monitor" in message, f"the message should name the user whose login failed: {message!r}")
     check(wrong not in message, "the message shows the password: error messages end up in logs and chat")
+    check("AIRFLOW_API_PASSWORD" in message, f"the message should say what to check (the variable AIRFLOW_API_PASSWORD): {message!r}",
+          "a 401 means the credentials: name the user and where they come from (AIRFLOW_API_USER / AIRFLOW_API_PASSWORD)")
     check(len(message.splitlines()) <= 2 and len(message) < 400, f"one or two lines, please, not:\n{message[:400]}")
 
 
 @pytest.mark.points(2)
-@pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
+@pytest.mark.timeout(70)  # three calls, each allowed 20 s
 def test_http_errors_name_status_and_reason(api, airflow):
-    """403, 404 and 422 become AirflowAPIError carrying the status and Airflow's own reason"""
+    """403, 404 and 422 become one-line AirflowAPIErrors carrying the status and Airflow's own reason; 403 names the user"""
     monitor, admin = client(api, airflow), client(api, airflow, "admin")
     cases = [
         (monitor, "GET", "/api/v2/variables", None, 403, "forbidden"),
@@ -64,15 +84,42 @@ def test_http_errors_name_status_and_reason(api, airflow):
         (admin, "POST", "/api/v2/dags/lab4_triggered_report/dagRuns", {"execution_date": "2024-01-01T00:00:00Z"}, 422, "execution_date"),
     ]
     for who, method, path, body, status, reason in cases:
-        outcome = finishes_within(30, lambda: who.request(method, path, json=body), f"{method} {path}")
+        outcome = finishes_within(20, lambda: who.request(method, path, json=body), f"{method} {path}")
         error = outcome.error
         check(isinstance(error, api.AirflowAPIError),
-              f"{method} {path} should raise AirflowAPIError ({status}), got "
-              f"{type(error).__name__ if error else 'no error'}: {error}", ERROR_HINT)
+              f"{method} {path} should raise AirflowAPIError ({status}), got {_error_name(error)}", ERROR_HINT)
         check_equal(error.status, status, f"the status of {method} {path}")
-        check(reason in str(error).lower(),
-              f"the message for {status} should carry Airflow's reason (mentioning {reason!r}): {str(error)!r}",
+        message = str(error)
+        check(reason in message.lower(),
+              f"the message for {status} should carry Airflow's reason (mentioning {reason!r}): {message!r}",
               "add the response's JSON 'detail' (for 422 a list of {loc, msg}) to the message")
+        check(len(message.splitlines()) == 1, f"the message for {status} should be one line, not {len(message.splitlines())}:\n{message[:400]}",
+              "join a 422's field errors with '; ', not newlines")
+        if status == 403:
+            check("monitor" in message, f"the message for 403 should name the user who may not do this ('monitor'): {message!r}",
+                  "\"forbidden for user 'monitor'\": whoever reads it knows which login lacks the permission")
+
+
+@pytest.mark.points(1)
+@pytest.mark.timeout(30)  # its own waits (finishes_within) add up to 20 s
+def test_an_html_error_page_is_one_short_line(api):
+    """A proxy answers 502 with its HTML page (the API server behind it is down): one short AirflowAPIError 502, not a JSON error"""
+    with error_page_server(502) as url:
+        proxied = api.AirflowClient(url, "monitor", "irrelevant", timeout=5)
+        outcome = finishes_within(20, lambda: proxied.request("GET", "/api/v2/monitor/health", authenticated=False),
+                                  "request() through a proxy that answers 502")
+    error = outcome.error
+    not_json = isinstance(error, ValueError)  # json.JSONDecodeError
+    check(isinstance(error, api.AirflowAPIError),
+          f"expected AirflowAPIError (502), got {_error_name(error)}"[:300]
+          + (" (the answer is an HTML page, not JSON)" if not_json else ""),
+          "response.json() raises ValueError on a page that is not JSON: catch it and use the response's text, cut short"
+          if not_json else ERROR_HINT)
+    check_equal(error.status, 502, "the error's status")
+    message = str(error)
+    check(len(message.splitlines()) <= 2 and len(message) < 400,
+          f"one or two short lines, please, not the whole page ({len(message)} characters, {len(message.splitlines())} lines):\n"
+          + message[:400], "cut a body that is not JSON short, on one line: ' '.join(response.text.split())[:200]")
 
 
 @pytest.mark.points(1)
@@ -90,18 +137,20 @@ def test_refused_connection_is_explained(api):
 
 
 @pytest.mark.points(2)
+@pytest.mark.timeout(30)  # two calls, each allowed 8 s
 def test_every_call_has_a_timeout(api):
-    """A server that never answers: token() and request() give up after the client's timeout"""
+    """A server that never answers: token() and request() give up after the client's timeout, naming the URL"""
     with silent_server() as url:
         slow = api.AirflowClient(url, "monitor", "irrelevant", timeout=1)
         for what, call in (("token()", slow.token), ("request()", lambda: slow.request("GET", "/api/v2/dags"))):
             outcome = finishes_within(8, call, f"{what} against a server that never answers",
                                       "pass timeout=self.timeout to every httpx call (httpx's default is 5 s, requests has none)")
             check(isinstance(outcome.error, api.AirflowAPIError),
-                  f"{what}: expected AirflowAPIError after the timeout, got "
-                  f"{type(outcome.error).__name__ if outcome.error else 'no error'}: {outcome.error}", ERROR_HINT)
+                  f"{what}: expected AirflowAPIError after the timeout, got {_error_name(outcome.error)}", ERROR_HINT)
             check(outcome.seconds < 4, f"{what} took {outcome.seconds:.1f} s with timeout=1",
                   "pass timeout=self.timeout, not a constant of your own")
+            check(url in str(outcome.error), f"{what}: the message should name {url}: {str(outcome.error)!r}")
+            check(outcome.error.status is None, f"{what}: no answer means no status; got {outcome.error.status!r}")
 
 
 def _literal_credentials(path: Path) -> list[str]:

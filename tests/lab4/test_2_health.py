@@ -1,6 +1,7 @@
 """Lab 4 · health: every component judged by Airflow's status AND by how fresh its heartbeat is."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -19,6 +20,19 @@ def _by_name(report) -> dict:
 
 def _health_now(airflow) -> dict:
     return httpx.get(f"{airflow.url}/api/v2/monitor/health", timeout=10).json()
+
+
+def _says_about(reason: str, seconds: float) -> bool:
+    """Does `reason` state an age of about `seconds` (+2 min), as "612 s", "10.2 min" or "0:10:12"?"""
+    low, high = seconds - 10, seconds + 120
+    for h, m, s in re.findall(r"\b(\d+):(\d{2}):(\d{2})", reason):
+        if low <= int(h) * 3600 + int(m) * 60 + int(s) <= high:
+            return True
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(min|m\b)?", reason):
+        value = float(number) * (60 if unit else 1)
+        if low <= value <= high:
+            return True
+    return False
 
 
 @pytest.mark.points(3)
@@ -52,12 +66,16 @@ def test_healthy_but_stale_is_unhealthy(api, airflow):
     outcome = finishes_within(30, lambda: api.check_health(client(api, airflow), max_age=timedelta(seconds=60), now=later),
                               "check_health()")
     check(outcome.error is None, f"check_health() raised {type(outcome.error).__name__}: {outcome.error}")
-    found = _by_name(outcome.result)
+    found, truth = _by_name(outcome.result), _health_now(airflow)
     for name in WITH_HEARTBEAT:
         check(name in found and not found[name].healthy,
               f"{name}: Airflow still says 'healthy', but its last heartbeat is ~10 minutes old: that is a hung {name}",
               "compare now - heartbeat with max_age, not only the status")
-        check(found[name].reason, f"{name} is unhealthy without a reason for the human who reads it")
+        reason = found[name].reason
+        check(reason, f"{name} is unhealthy without a reason for the human who reads it")
+        age = (later - datetime.fromisoformat(truth[name][f"latest_{name}_heartbeat"])).total_seconds()
+        check(_says_about(reason, age), f"{name}'s reason should say how old its heartbeat is (about {age:.0f} s): {reason!r}",
+              "put now - heartbeat in the reason, e.g. 'stale: last heartbeat 612 s ago (limit 60 s)'")
     check("metadatabase" in found and found["metadatabase"].healthy, "the metadata DB has no heartbeat: its status alone counts")
     check_equal(outcome.result.exit_code, 2, "the exit code (2 = CRITICAL)")
 

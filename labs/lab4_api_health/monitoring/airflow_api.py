@@ -44,8 +44,8 @@ class AirflowAPIError(RuntimeError):
 
 def describe_error(response: httpx.Response, username: str) -> str:
     """One line for a failed response: status, what it means here, and Airflow's own reason."""
-    # TODO: "<METHOD> <path> → <status>: " + a sentence for 401 (credentials of `username` rejected: check AIRFLOW_API_PASSWORD), 403 (user may not do this), 404 (not found), 422 (request refused) + Airflow's "detail" (a string, or a list of {loc, msg} for 422). Never include the password.
-    raise NotImplementedError('TODO: "<METHOD> <path> → <status>: " + a sentence for 401 (credentials of `username` rejected: check AIRFLOW_API_PASSWORD), 403 (user may not do this), 404 (not found), 422 (request refused) + Airflow\'s "detail" (a string, or a list of {loc, msg} for 422). Never include the password.')
+    # TODO: "<METHOD> <path> → <status>: " + a sentence for 401 (credentials of `username` rejected: check AIRFLOW_API_PASSWORD), 403 (`username` may not do this), 404 (not found), 422 (request refused) + Airflow's "detail" (a string, or a list of {loc, msg} for 422; a body that is not JSON, e.g. a proxy's HTML error page: its text on one line, cut short). Never include the password.
+    raise NotImplementedError('TODO: "<METHOD> <path> → <status>: " + a sentence for 401 (credentials of `username` rejected: check AIRFLOW_API_PASSWORD), 403 (`username` may not do this), 404 (not found), 422 (request refused) + Airflow\'s "detail" (a string, or a list of {loc, msg} for 422; a body that is not JSON, e.g. a proxy\'s HTML error page: its text on one line, cut short). Never include the password.')
 
 
 @dataclass

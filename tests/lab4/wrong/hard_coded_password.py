@@ -1,6 +1,7 @@
 """Environment first, the course's password as a fallback: the password is in the code (and in git)."""
 FILE = "monitoring/airflow_api.py"
 MUST_FAIL = ["test_credentials_come_from_the_environment"]
+FIRST_REASON = r'built a client with password|hard-coded password'
 EDITS = [
     ("""        names = {"base_url": f"{prefix}_URL", "username": f"{prefix}_USER", "password": f"{prefix}_PASSWORD"}
         missing = [name for name in names.values() if not os.environ.get(name)]

@@ -1,6 +1,7 @@
 """One request for the DAG list: the server caps a page (here at 10), so DAGs 11 to 26 are never seen."""
 FILE = "monitoring/airflow_api.py"
 MUST_FAIL = ["test_list_dags_follows_pagination"]
+FIRST_REASON = r'returned 10 of the 26'
 EDITS = [
     ("""    dags: list[dict[str, Any]] = []
     while True:

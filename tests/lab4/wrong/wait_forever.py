@@ -1,6 +1,7 @@
 """wait_for_run() without a deadline: a run that never starts (paused DAG, dead scheduler) holds the caller forever."""
 FILE = "monitoring/airflow_api.py"
 MUST_FAIL = ["test_wait_for_run_gives_up_after_its_timeout"]
+FIRST_REASON = r'never starts was still waiting|deadline'
 EDITS = [
     ("""        if time.monotonic() >= deadline:
             raise AirflowAPIError(
