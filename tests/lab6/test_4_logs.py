@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from labkit.grading.checks import check, check_equal, finishes_within
+from labkit.grading.checks import check, check_equal, fail, finishes_within
 from labkit.grading.fixtures import run_dag
-from tests.lab6.helpers import age
+from tests.lab6.helpers import age, first_line, not_written
 
 THRESHOLD = timedelta(days=30)
 
@@ -42,52 +43,98 @@ def log_tree(tmp_path):
     (outside / "data").mkdir()
     (outside / "data" / "old.csv").write_bytes(b"z" * 400)
     age(outside / "data" / "old.csv", 90)
-    (base / "link_to_file.log").symlink_to(outside / "precious.log")
-    (base / "dag_id=lab1" / "link_to_folder").symlink_to(outside / "data", target_is_directory=True)
-    return {"base": base, "old": old, "new": new, "outside": outside}
+    links = [base / "link_to_file.log", base / "dag_id=lab1" / "link_to_folder"]
+    links[0].symlink_to(outside / "precious.log")
+    links[1].symlink_to(outside / "data", target_is_directory=True)
+    for link in links:
+        age(link, 45)  # the links themselves look old too (lstat): they still stay
+    return {"base": base, "old": old, "new": new, "outside": outside, "links": links}
 
 
 def _files(base):
     return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def _folders(base):
+    return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_dir() and not p.is_symlink())
+
+
+def _relative(paths, base):
+    """Report paths relative to the log folder (absolute ones, or already relative)."""
+    root = Path(base).resolve()
+    out = []
+    for p in paths or []:
+        p = Path(p)
+        out.append(str(p.relative_to(root) if p.is_absolute() and p.is_relative_to(root) else p))
+    return sorted(out)
+
+
 def _clean(logs, tree, **kwargs):
     outcome = finishes_within(20, lambda: logs.cleanup_logs(tree["base"], THRESHOLD, **kwargs), "cleanup_logs()")
+    not_written(outcome.error)
     check(outcome.error is None, f"cleanup_logs raised {type(outcome.error).__name__}: {outcome.error}")
     return outcome.result
 
 
 @pytest.mark.points(3)
 def test_only_files_older_than_the_threshold_are_deleted(logs, log_tree):
-    """Files older than 30 days go (judged one by one, not by their folder), newer ones stay, bytes are reported, emptied folders go"""
-    report = _clean(logs, log_tree)
+    """Files older than 30 days go (judged one by one, not by their folder), newer ones stay, emptied folders go"""
+    _clean(logs, log_tree)
     base = log_tree["base"]
     check_equal(_files(base), sorted(log_tree["new"]), "the files left in the log folder",
                 "judge each file by its own mtime: a folder's mtime says nothing about the files in it")
-    check_equal(report.bytes_freed, sum(log_tree["old"].values()), "report.bytes_freed")
-    check_equal(len(report.files), len(log_tree["old"]), "len(report.files)")
     check(not (base / "dag_id=lab1" / "run_id=scheduled__2026-01-01").exists(),
           "the run folder emptied by the cleanup is still there", "remove folders left empty (bottom-up, never the base)")
     check(base.is_dir(), "the log folder itself was removed")
 
 
 @pytest.mark.points(1)
+def test_the_report_says_what_was_freed(logs, log_tree):
+    """The report lists the deleted files, the bytes they held, the emptied folders removed, and counts the files kept"""
+    base = log_tree["base"]
+    for link in log_tree["links"]:  # only files here: links have a test of their own
+        link.unlink()
+    sizes = {rel: (base / rel).stat().st_size for rel in _files(base)}
+    folders = _folders(base)
+    report = _clean(logs, log_tree)
+    # Judged against what did go (which files should go is the test above's finding).
+    gone = sorted(set(sizes) - set(_files(base)))
+    check_equal(_relative(report.files, base), gone, "report.files (the files deleted)")
+    check_equal(report.bytes_freed, sum(sizes[rel] for rel in gone), "report.bytes_freed (the sizes of the files deleted)",
+                "add each deleted file's st_size (from the lstat that judged it)")
+    removed = sorted(set(folders) - set(_folders(base)))
+    check_equal(_relative(report.folders, base), removed, "report.folders (the emptied folders removed)",
+                "append each folder you rmdir to report.folders")
+    check_equal(report.kept, len(sizes) - len(gone), "report.kept (the files left in place)",
+                "count every file you leave: newer files, links, anything not a regular file")
+
+
+@pytest.mark.points(1)
 def test_a_dry_run_deletes_nothing_and_reports_what_would_go(logs, log_tree):
-    """dry_run=True: every file stays, and the report lists the old files and their bytes"""
-    before = _files(log_tree["base"])
+    """dry_run=True: every file and folder stays (an empty one too), and the report lists the old files and their bytes"""
+    base = log_tree["base"]
+    for link in log_tree["links"]:  # only files and folders here: links have a test of their own
+        link.unlink()
+    (base / "dag_id=lab1" / "run_id=manual__empty").mkdir()
+    before, folders = _files(base), _folders(base)
     report = _clean(logs, log_tree, dry_run=True)
-    check_equal(_files(log_tree["base"]), before, "the files after a dry run")
+    check_equal(_files(base), before, "the files after a dry run", "a dry run deletes nothing: guard every unlink with dry_run")
+    check_equal(_folders(base), folders, "the folders after a dry run", "a dry run removes no folder either: guard rmdir too")
+    check_equal(_relative(report.files, base), sorted(log_tree["old"]), "report.files of the dry run (what would go)")
     check_equal(report.bytes_freed, sum(log_tree["old"].values()), "report.bytes_freed of the dry run (what would be freed)")
 
 
 @pytest.mark.points(2)
 def test_symbolic_links_are_never_followed(logs, log_tree):
-    """Links inside the log folder to files and folders outside it: nothing outside is touched"""
+    """Links inside the log folder to files and folders outside it: nothing outside is touched, and the links stay"""
     _clean(logs, log_tree)
     outside = log_tree["outside"]
     check((outside / "precious.log").exists(), "a file OUTSIDE the log folder was deleted through a symbolic link")
     check((outside / "data" / "old.csv").exists(), "a folder OUTSIDE the log folder was emptied through a symbolic link",
           "os.walk(..., followlinks=False) and os.lstat: never act on what a link points to")
+    gone = [str(link.relative_to(log_tree["base"])) for link in log_tree["links"] if not link.is_symlink()]
+    check(not gone, f"the (old) symbolic link(s) {', '.join(gone)} were deleted: a link is skipped, never acted on",
+          "lstat each entry and delete regular files only (stat.S_ISREG): a link is neither followed nor removed")
 
 
 @pytest.mark.points(1)
@@ -97,5 +144,8 @@ def test_the_cleanup_dag_cleans_the_configured_log_folder(cleanup_dag, log_tree,
     monkeypatch.setenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(base))
     monkeypatch.setenv("AIRFLOW__LOGGING__DAG_PROCESSOR_CHILD_PROCESS_LOG_DIRECTORY", str(base / "dag_processor"))
     ran = run_dag(cleanup_dag, run_conf={"older_than_days": 30, "dry_run": False})
-    check(ran.succeeded, f"the cleanup run should succeed\n{ran.summary()}")
+    error = ran.errors.get("cleanup", "")
+    if error.startswith("NotImplementedError"):
+        fail(f"not written yet: the cleanup task raised {first_line(error)}")
+    check(ran.succeeded, f"the cleanup run failed: {first_line(error) or ran.state}\n{ran.summary()}")
     check_equal(_files(base), sorted(log_tree["new"]), "the files left after the DAG's run")

@@ -1,6 +1,7 @@
 """os.walk(followlinks=True) and stat() instead of lstat(): old files OUTSIDE the log folder are deleted through links."""
 FILE = "backups/logs.py"
 MUST_FAIL = ["test_symbolic_links_are_never_followed"]
+FIRST_REASON = r"OUTSIDE the log folder .* through a symbolic link"
 EDITS = [
     ("    for folder, dirs, files in os.walk(base, topdown=False, followlinks=False):\n",
      "    for folder, dirs, files in os.walk(base, topdown=False, followlinks=True):\n"),

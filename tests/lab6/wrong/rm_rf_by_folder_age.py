@@ -1,6 +1,7 @@
 """The course's `find -mindepth 2 -mtime +1 -exec rm -rf`: whole folders go by their own mtime, with today's logs inside."""
 FILE = "backups/logs.py"
 MUST_FAIL = ["test_only_files_older_than_the_threshold_are_deleted"]
+FIRST_REASON = r"files left in the log folder.*\n.*own mtime"
 EDITS = [
     ("    for folder, dirs, files in os.walk(base, topdown=False, followlinks=False):\n",
      """    import shutil
