@@ -255,11 +255,16 @@ class Recorder:
 class LineRecorder:
     """Which lines of the target's files each graded test runs (`make mutate`: a mutant is
     graded by the tests that run its line). Lines run in other processes (a live
-    scheduler's workers) are not seen: a mutant no test is seen to run is graded by all."""
+    scheduler's workers) are not seen: a mutant no test is seen to run is graded by all.
+
+    Lines run while a file is being imported (the module itself and the DAG it builds) are
+    also recorded as "parse": a live Airflow parses the same file in its own processes, so
+    the tests that run DAGs there see those lines without the tracer knowing."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.out = Path(config.getoption("labkit_lines"))
         self.lines: dict[str, dict[str, set[int]]] = {}
+        self.parse: dict[str, set[int]] = {}
         self.current: dict[str, set[int]] | None = None
         target = Target.parse(config.getoption("target"))
         self.files: set[str] = set()
@@ -271,15 +276,27 @@ class LineRecorder:
             except ValueError:
                 continue
 
+    def _importing(self, frame) -> bool:
+        """Is a lab file's module body on the stack (the file is being imported)?"""
+        while frame is not None:
+            if frame.f_code.co_name == "<module>" and frame.f_code.co_filename in self.files:
+                return True
+            frame = frame.f_back
+        return False
+
     def _trace(self, frame, event, arg):
         filename = frame.f_code.co_filename
         if filename not in self.files:
             return None
         lines = self.current.setdefault(filename, set()) if self.current is not None else None
+        parse = self.parse.setdefault(filename, set()) if self._importing(frame) else None
 
         def local(frame, event, arg):
-            if event == "line" and lines is not None:
-                lines.add(frame.f_lineno)
+            if event == "line":
+                if lines is not None:
+                    lines.add(frame.f_lineno)
+                if parse is not None:
+                    parse.add(frame.f_lineno)
             return local
 
         if lines is not None:
@@ -303,5 +320,5 @@ class LineRecorder:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         data = {nodeid: {f: sorted(ls) for f, ls in files.items()} for nodeid, files in self.lines.items()}
-        self.out.write_text(json.dumps(data))
+        self.out.write_text(json.dumps({"tests": data, "parse": {f: sorted(ls) for f, ls in self.parse.items()}}))
 
