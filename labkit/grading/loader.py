@@ -104,6 +104,10 @@ def _explained(path: Path, shown: str, name: str) -> Iterator[None]:
         # The error itself on the first line: it is the one-line reason every test shows.
         described = describe_exception(err, path)
         first, _, rest = described.partition("\n")
+        if first.endswith(":") and rest and not rest.startswith("  at "):
+            # "Invalid arguments were:" announces the line that names them: keep it on the first line.
+            more, _, rest = rest.partition("\n")
+            first = f"{first} {more.strip()}"
         raise LabLoadError(f"{shown} fails while being imported: {first}" + (f"\n{rest}" if rest else "")) from None
 
 

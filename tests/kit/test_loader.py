@@ -81,6 +81,13 @@ def test_an_exception_at_import_shows_its_type_text_and_the_files_line(write):
     assert "kit_import_error" not in sys.modules  # a half-imported module is not left behind
 
 
+def test_an_error_that_announces_its_next_line_keeps_it_on_the_first(write):
+    # Airflow's "Invalid arguments were:\n**kwargs: {...}": the first line alone names nothing.
+    path = write('raise TypeError("Invalid arguments were:\\n**kwargs: {\'execution_date\': 1}")\n', "kit_announcing_error")
+    first = load_error(path).splitlines()[0]
+    assert first.endswith("TypeError: Invalid arguments were: **kwargs: {'execution_date': 1}"), first
+
+
 def test_a_missing_file_says_so(tmp_path):
     message = load_error(tmp_path / "lab1_dedupe_upsert.py")
     assert "lab1_dedupe_upsert.py does not exist" in message
