@@ -31,15 +31,20 @@ def test_next_by_mode(branching_module):
 @pytest.mark.points(2)
 def test_summaries_follow_the_logical_date(branching_module):
     """summaries_for(logical_date): the weekly summary on Mondays only, whatever day it is today"""
-    for day, expected in ((MONDAY, ["daily_summary", "weekly_summary"]), (TUESDAY, ["daily_summary"]),
-                          (pendulum.datetime(2026, 3, 22, tz="UTC"), ["daily_summary"]),
-                          (pendulum.datetime(2026, 3, 23, tz="UTC"), ["daily_summary", "weekly_summary"])):
+    cases = ((MONDAY, ["daily_summary", "weekly_summary"]), (TUESDAY, ["daily_summary"]),
+             (pendulum.datetime(2026, 3, 22, tz="UTC"), ["daily_summary"]),
+             (pendulum.datetime(2026, 3, 23, tz="UTC"), ["daily_summary", "weekly_summary"]))
+    answers = []
+    for day, _ in cases:
         outcome = finishes_within(5, lambda: branching_module.summaries_for(day), "summaries_for()")
         check(outcome.error is None, f"summaries_for({day:%a %Y-%m-%d}) raised {type(outcome.error).__name__}: {outcome.error}")
-        got = [outcome.result] if isinstance(outcome.result, str) else list(outcome.result or [])
-        check_equal(sorted(got), expected, f"summaries_for({day:%A %Y-%m-%d})",
-                    "decide from logical_date.weekday() (Monday is 0), never from datetime.now(): "
-                    "a rerun of last Monday must build what last Monday built")
+        answers.append(sorted([outcome.result] if isinstance(outcome.result, str) else list(outcome.result or [])))
+    # The same answer for a Monday and a Tuesday: the date was never looked at (the wall clock was).
+    hint = ("decide from logical_date.weekday() (Monday is 0), never from datetime.now(): "
+            "a rerun of last Monday must build what last Monday built") if answers[0] == answers[1] else (
+            "logical_date.weekday() is 0 on Mondays (isoweekday() is 1)")
+    for (day, expected), got in zip(cases, answers):
+        check_equal(got, expected, f"summaries_for({day:%A %Y-%m-%d})", hint)
 
 
 @pytest.mark.points(3)
@@ -64,3 +69,17 @@ def test_prod_mode_on_a_tuesday(branching_module, monkeypatch):
     if ran.task_states.get("done") != "success":
         fail(f"the join should run after a skipped branch\n{ran.summary()}", JOIN_HINT)
     check(bool(runs_of(REPORT, TUESDAY)), f"no {REPORT} run was queued for {TUESDAY:%Y-%m-%d}")
+
+
+@pytest.mark.points(1)
+def test_a_mistyped_mode_fails_the_run_and_skips_the_join(branching_module, monkeypatch):
+    """Variable lab5_mode=staging (a typo): check_mode fails, the join does not run, and the run fails"""
+    monkeypatch.setenv("AIRFLOW_VAR_LAB5_MODE", "staging")
+    ran = run_dag(find_dag(branching_module, DAG_ID), logical_date=TUESDAY)
+    expect_states(ran, {"check_mode": "failed"}, "an unknown mode is an error")
+    error = ran.errors.get("check_mode", "")
+    check(error.startswith("ValueError"), f"check_mode failed, but not with next_by_mode's ValueError: {error}")
+    join = ran.task_states.get("done")
+    check(join != "success", f"done ran ({join}) although the branch before it failed, so the run looks fine\n{ran.summary()}",
+          "a join after a branch: none_failed_min_one_success (not all_done, which runs whatever failed upstream)")
+    check(ran.state == "failed", f"the run should fail when check_mode fails, but it ended {ran.state}\n{ran.summary()}")
