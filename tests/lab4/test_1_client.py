@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,10 @@ def test_http_errors_name_status_and_reason(api, airflow):
               "add the response's JSON 'detail' (for 422 a list of {loc, msg}) to the message")
         check(len(message.splitlines()) == 1, f"the message for {status} should be one line, not {len(message.splitlines())}:\n{message[:400]}",
               "join a 422's field errors with '; ', not newlines")
+        if status == 422:
+            check(re.search(r"refused|rejected", message, flags=re.I) is not None,
+                  f"the message for 422 should say the request was refused, not only quote the fields: {message!r}",
+                  "a sentence per status (the README's table): 422 → \"Airflow refused the request\", then its field errors")
         if status == 403:
             check("monitor" in message, f"the message for 403 should name the user who may not do this ('monitor'): {message!r}",
                   "\"forbidden for user 'monitor'\": whoever reads it knows which login lacks the permission")

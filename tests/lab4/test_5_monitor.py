@@ -66,6 +66,9 @@ def test_monitor_without_api_says_unknown(monitor, airflow, slack_webhook, monke
     check("Traceback" not in printed.out + printed.err, "the output holds a traceback")
     check(url in printed.out + printed.err, f"the output should name {url}:\n{printed.out}{printed.err}")
     check_equal(len(slack_webhook.posts), 1, "Slack posts when Airflow cannot be reached")
+    text = slack_webhook.posts[0].message() or ""
+    check(url in text, f"the alert should say which Airflow could not be asked ({url}):\n{text}",
+          "post the report's summary: the state in words and the error naming the URL")
 
 
 @pytest.mark.points(1)
