@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.grading.loader import LabLoadError, describe_exception, load_module
+from labkit.grading.loader import SANDBOX_NOTE, LabLoadError, describe_exception, load_module
 
 
 @pytest.fixture
@@ -177,3 +177,21 @@ def test_modules_of_one_package_share_their_imports(tmp_path):
     a = load_module(package / "a.py", "kitpkg_share.a", tmp_path)
     b = load_module(package / "b.py", "kitpkg_share.b", tmp_path)
     assert b.Error is a.Error
+
+
+@pytest.mark.parametrize(("where", "noted"), [
+    ("/tmp/labkit-grader-checkout-{n}/dags/lab1_dedupe_upsert.py", True),  # a grader's checkout under /tmp
+    ("/work/labkit-grader-checkout-{n}/dags/lab1_dedupe_upsert.py", True),
+    ("{tmp}/forgot-to-write-it.dump", False),  # the submission's own file, in a folder it has
+    ("{cwd}/missing.py", False),
+])
+def test_the_sandbox_note_names_only_files_the_jail_hides(where, noted, tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("LABKIT_SANDBOX", "root")
+    path = where.format(n=os.getpid(), tmp=tmp_path, cwd=os.getcwd())
+    try:
+        open(path)
+    except OSError as err:
+        message = describe_exception(err)
+    assert (SANDBOX_NOTE in message) is noted, message
