@@ -141,9 +141,9 @@ class Outcome:
     seconds: float = 0.0
 
 
-def finishes_within(seconds: float, call: Callable[[], Any], what: str, hint: str | None = None) -> Outcome:
-    """Run `call` in a daemon thread and wait at most `seconds`: a student's call that hangs
-    fails this test with a reason instead of hanging the whole grading run."""
+def watch(seconds: float, call: Callable[[], Any], name: str = "watched call") -> tuple[Outcome, bool]:
+    """Run `call` in a daemon thread for at most `seconds`, without judging: (what it did so
+    far, whether it ended). For tests that judge something else than whether it returns."""
     outcome = Outcome()
     started = time.monotonic()
 
@@ -154,9 +154,19 @@ def finishes_within(seconds: float, call: Callable[[], Any], what: str, hint: st
             outcome.error = error
         outcome.seconds = time.monotonic() - started
 
-    thread = threading.Thread(target=run, daemon=True, name=f"labkit: {what}")
+    thread = threading.Thread(target=run, daemon=True, name=f"labkit: {name}")
     thread.start()
     thread.join(seconds)
     if thread.is_alive():
+        outcome.seconds = time.monotonic() - started
+        return outcome, False
+    return outcome, True
+
+
+def finishes_within(seconds: float, call: Callable[[], Any], what: str, hint: str | None = None) -> Outcome:
+    """Run `call` in a daemon thread and wait at most `seconds`: a student's call that hangs
+    fails this test with a reason instead of hanging the whole grading run."""
+    outcome, ended = watch(seconds, call, what)
+    if not ended:
         fail(f"{what} was still waiting after {seconds:g} s", hint)
     return outcome

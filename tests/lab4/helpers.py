@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from labkit.grading.checks import Outcome
 from labkit.services._net import free_port, reply, serve, shut
 
 
@@ -189,28 +188,6 @@ def expired_token(server, token: str, hours_ago: float = 1) -> str:
     claims.update(iat=now - int(3600 * (hours_ago + 24)), nbf=now - int(3600 * (hours_ago + 24)), exp=now - int(3600 * hours_ago))
     extra = {"kid": header["kid"]} if "kid" in header else None
     return jwt.encode(claims, server.settings["AIRFLOW__API_AUTH__JWT_SECRET"], algorithm=header["alg"], headers=extra)
-
-
-def watch(seconds: float, call: Callable[[], Any]) -> tuple[Outcome, bool]:
-    """Run `call` in a daemon thread for at most `seconds`, without judging: (what it did so
-    far, whether it ended). For tests that judge something else than whether it returns."""
-    outcome = Outcome()
-    started = time.monotonic()
-
-    def run() -> None:
-        try:
-            outcome.result = call()
-        except BaseException as error:  # reported to the test, not raised in the thread
-            outcome.error = error
-        outcome.seconds = time.monotonic() - started
-
-    thread = threading.Thread(target=run, daemon=True, name="labkit: watched call")
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        outcome.seconds = time.monotonic() - started
-        return outcome, False
-    return outcome, True
 
 
 def queued_run(server, dag_id: str = "fleet_00") -> str:

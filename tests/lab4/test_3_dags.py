@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from labkit.grading.checks import check, check_equal, finishes_within
+from labkit.grading.checks import check, check_equal, finishes_within, watch
 from tests.lab4.conftest import ALL_DAGS, GIVEN_DAG
-from tests.lab4.helpers import STOP_HINT, client, past_the_end, queued_run, recording_proxy, watch
+from tests.lab4.helpers import STOP_HINT, client, past_the_end, queued_run, recording_proxy
 
 PAGINATION_HINT = "ask again with offset = how many you hold, until you hold total_entries (the server caps limit)"
 
