@@ -8,10 +8,13 @@
 Each is copied (or unzipped) into its own work folder before grading, so a submission
 that writes into its own folder changes the copy, never the original. Zips are checked
 before extraction: no absolute paths or `..`, no links, and size and file-count limits
-(a zip bomb is refused with a reason, not extracted).
+(a zip bomb is refused with a reason, not extracted). A folder gets the same limits,
+counted before anything is copied: a 1 GB file in a student's folder must not fill the
+grader's disk any more than a zip bomb may.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import stat
@@ -20,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 MAX_FILES = 2000
-MAX_BYTES = 50 * 2**20  # uncompressed; a lab is a few KB
-SKIP = shutil.ignore_patterns(".git", ".venv", ".labkit", "__pycache__", "*.pyc", "node_modules", ".ipynb_checkpoints")
+MAX_BYTES = 5 * 2**20  # uncompressed, zip or folder; a lab's folder is ≤ 150 KB
+SKIPPED_DIRS = {".git", ".venv", ".labkit", "__pycache__", "node_modules", ".ipynb_checkpoints"}
+SKIP = shutil.ignore_patterns(*SKIPPED_DIRS, "*.pyc")
 
 
 @dataclass
@@ -52,8 +56,33 @@ def discover(folder: Path) -> list[Submission]:
     return found
 
 
+def check_limits(what: str, files: int, size: int) -> None:
+    """The one rule for zips and folders alike: at most MAX_FILES files and MAX_BYTES."""
+    if files > MAX_FILES:
+        raise ValueError(f"the {what} holds more than {MAX_FILES} files")
+    if size > MAX_BYTES:
+        raise ValueError(f"the {what} holds more than {MAX_BYTES // 2**20} MB (a lab is a few KB: "
+                         "hand in the lab's folder only, without data files)")
+
+
+def _measure_folder(folder: Path) -> None:
+    """Count a folder's files and bytes as they would be copied, stopping past the limits."""
+    files = size = 0
+    for root, dirs, names in os.walk(folder):  # never follows links: they are dropped anyway
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+        for name in names:
+            path = Path(root, name)
+            if name.endswith(".pyc") or path.is_symlink():
+                continue
+            files += 1
+            size += path.stat().st_size
+            check_limits("folder", files, size)
+
+
 def unpack(submission: Submission, target: Path) -> Path:
     """Copy or unzip the submission into `target` (created). Returns `target`."""
+    if submission.source.is_dir():
+        _measure_folder(submission.source)
     target.mkdir(parents=True, exist_ok=False)
     if submission.source.is_dir():
         shutil.copytree(submission.source, target, ignore=SKIP, symlinks=True, dirs_exist_ok=True)
@@ -63,10 +92,7 @@ def unpack(submission: Submission, target: Path) -> Path:
         return target
     with zipfile.ZipFile(submission.source) as archive:
         members = archive.infolist()
-        if len(members) > MAX_FILES:
-            raise ValueError(f"the zip holds {len(members)} files (limit {MAX_FILES})")
-        if sum(m.file_size for m in members) > MAX_BYTES:
-            raise ValueError(f"the zip unpacks to more than {MAX_BYTES // 2**20} MB")
+        check_limits("zip", len(members), sum(m.file_size for m in members))
         for member in members:
             name = PurePosixPath(member.filename)
             if name.is_absolute() or ".." in name.parts:

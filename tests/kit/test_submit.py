@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from labkit.grading.release import student_kit
-from labkit.grading.submissions import Submission, discover, unpack
+from labkit.grading.submissions import MAX_FILES, Submission, discover, unpack
 from labkit.grading.targets import Target
 from tests.kit.helpers import clean_env
 
@@ -108,3 +108,28 @@ def test_unpack_copies_a_folder_submission_without_links(tmp_path):
     (source / "lab1_dedupe_upsert" / "lab1_dedupe_upsert.py").write_text("x = 1\n")
     copied = unpack(Submission("alice", source), tmp_path / "copy")
     assert (copied / "lab1_dedupe_upsert" / "lab1_dedupe_upsert.py").read_text() == "x = 1\n"
+
+
+def test_a_folder_submission_gets_the_zip_limits_before_anything_is_copied(tmp_path):
+    """Issue 17 #2: a 10 MB file in a folder was copied as is; a zip of it was refused."""
+    source = tmp_path / "mallory"
+    (source / "lab1_dedupe_upsert").mkdir(parents=True)
+    (source / "lab1_dedupe_upsert" / "lab1_dedupe_upsert.py").write_text("x = 1\n")
+    with open(source / "lab1_dedupe_upsert" / "data.bin", "wb") as big:
+        big.truncate(10 * 2**20)  # sparse: 10 MB to the grader, nothing on this disk
+    with pytest.raises(ValueError, match=r"folder holds more than 5 MB"):
+        unpack(Submission("mallory", source), tmp_path / "copy")
+    assert not (tmp_path / "copy").exists(), "nothing may be copied from a refused folder"
+
+    many = tmp_path / "trent"
+    many.mkdir()
+    for i in range(MAX_FILES + 1):
+        (many / f"f{i}.py").touch()
+    with pytest.raises(ValueError, match=rf"folder holds more than {MAX_FILES} files"):
+        unpack(Submission("trent", many), tmp_path / "copy2")
+
+    zipped = tmp_path / "mallory.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(source / "lab1_dedupe_upsert" / "data.bin", "lab1_dedupe_upsert/data.bin")
+    with pytest.raises(ValueError, match=r"zip holds more than 5 MB"):
+        unpack(Submission("mallory", zipped), tmp_path / "copy3")
