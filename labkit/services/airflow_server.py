@@ -14,9 +14,12 @@ The components are forked from one process that imported Airflow once
 (`_airflow_zygote.py`): healthy in ~9 s instead of ~15 s on two cores, and they share
 memory pages. A component started later (a restarted scheduler) is a plain subprocess.
 
+Every socket is on 127.0.0.1: the scheduler and triggerer run without their log servers,
+which would listen on every interface (the API server reads task logs from the files).
+
 Every component runs in its own process group, so stopping one also stops what it forked
-(LocalExecutor workers, the log server). A watchdog stops them all if the process that
-started them dies, so no Airflow process outlives a grading run, even a killed one.
+(LocalExecutor workers). A watchdog stops them all if the process that started them dies,
+so no Airflow process outlives a grading run, even a killed one.
 
 Another process may drive a running server with `attach(state_file)`: it asks the owner
 to stop or start components (through files in the home's control/ folder, which works from
@@ -396,6 +399,12 @@ def servers_root() -> Path:
 def _command(name: str, port: int) -> list[str]:
     if name == "api-server":
         return ["api-server", "--workers", "1", "--host", "127.0.0.1", "--port", str(port)]
+    if name in ("scheduler", "triggerer"):
+        # Each would start a log server (LocalExecutor) that listens on every interface,
+        # 0.0.0.0 and [::], whatever the config says (3.3 has no setting for its address).
+        # Nothing needs it here: the API server runs on the same machine and reads task logs,
+        # running tasks' too, from the files under the home's logs/.
+        return [name, "--skip-serve-logs"]
     if name in COMPONENTS:
         return [name]
     raise ValueError(f"unknown Airflow component {name!r}: expected one of {', '.join(COMPONENTS)}")
@@ -425,7 +434,9 @@ def settings_for(home: airflow.AirflowHome, port: int, passwords: dict[str, str]
         # Every file in the DAGs folder is parsed, even one that never says "airflow" and
         # "dag" (safe mode skips those silently: a student's broken file would be no error).
         "AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE": "False",
-        # Two servers on one machine (a notebook's and a grading run's) must not share ports.
+        # No log server runs (see _command), but the API server still asks one for a running
+        # task's log (and then reads the file): a port of its own answers "refused" at once,
+        # where the default 8793 might reach another Airflow's log server on this machine.
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
     }

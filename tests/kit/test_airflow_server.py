@@ -15,7 +15,7 @@ import pytest
 from labkit.grading import servers
 from labkit.services import airflow_server
 from labkit.services.airflow_server import _group_alive
-from tests.kit.helpers import clean_env
+from tests.kit.helpers import clean_env, exposed, listening_sockets, process_family, wait_until
 
 # Starting an Airflow costs 10-20 s on two cores: more than the kit's default per-test limit.
 pytestmark = pytest.mark.timeout(180)
@@ -66,6 +66,19 @@ def test_a_component_stops_for_real_and_starts_again(server):
     server.start_component("scheduler")
     server.wait_healthy(("scheduler",), timeout=90)
     assert server.is_running("scheduler")
+
+
+def test_no_component_listens_beyond_loopback(server):
+    """After the restart above the scheduler is a plain subprocess (before it, a zygote's fork).
+    Airflow's log server binds every interface whatever the config says: it must not start."""
+    def sockets():
+        return listening_sockets(process_family(sessions=server.pids.values()))
+
+    wait_until(lambda: exposed(sockets()), timeout=3, interval=0.3)  # a log server starts a moment late
+    found = sockets()
+    assert server.port in {port for *_, port in found}  # the scan sees the API server
+    leaks = exposed(found)
+    assert not leaks, "listening beyond 127.0.0.1:\n" + "\n".join(leaks)
 
 
 def test_attached_servers_drive_but_never_stop_the_owners(server):

@@ -136,6 +136,55 @@ def test_celery_services_only_in_the_celery_profile(compose):
     assert "AIRFLOW_EXECUTOR=CeleryExecutor docker compose --profile celery up" in header
 
 
+def test_every_published_port_is_on_loopback_only(compose):
+    """A class stack runs on laptops in shared networks: what it publishes on the host answers
+    that machine only (127.0.0.1), like every socket of the local stack. Services reach each
+    other on compose's own network (`expose`, service names), never through the host."""
+    published = {name: service["ports"] for name, service in compose["services"].items() if service.get("ports")}
+    assert set(published) == {"airflow-apiserver", "flower"}  # the two UIs
+    everywhere = []
+    for name, ports in published.items():
+        for port in ports:
+            if isinstance(port, dict):  # the long syntax
+                host_ip = port.get("host_ip")
+            else:  # [IP:][HOST:]CONTAINER[/PROTO]; no IP: every interface
+                spec = re.fullmatch(r"(?:(?:(?P<ip>\[[^]]*\]|[\d.]+):)?[\d-]+:)?[\d-]+(?:/\w+)?",
+                                    substitute(str(port), env_example()))
+                assert spec, f"{name}: cannot read the port {port!r}"
+                host_ip = spec["ip"]
+            if host_ip != "127.0.0.1":
+                everywhere.append(f"{name} publishes {port} on every interface: write 127.0.0.1:{port}")
+    assert not everywhere, "\n".join(everywhere)
+
+
+def test_flower_asks_for_a_password_that_env_holds(compose, tmp_path):
+    """Flower can stop workers and read every task's arguments: basic auth, its password from
+    .env (a change-me placeholder there, refused at start), and a healthcheck that logs in."""
+    flower = compose["services"]["flower"]
+    auth = flower["environment"]["AIRFLOW__CELERY__FLOWER_BASIC_AUTH"]  # Airflow's [celery] flower_basic_auth
+    assert auth == "flower:${FLOWER_PASSWORD:?set it in .env (see .env.example)}"
+    assert "change-me" in env_example()["FLOWER_PASSWORD"]
+    for name, service in compose["services"].items():  # the password goes to Flower alone
+        if name != "flower":
+            assert "FLOWER" not in json.dumps(service.get("environment") or {}), name
+    check = " ".join(flower["healthcheck"]["test"])
+    assert "--user" in check and "$${AIRFLOW__CELERY__FLOWER_BASIC_AUTH}" in check  # the container's env, not the file
+    # The command: refuses the placeholder, else becomes `airflow celery flower` (a fake here).
+    fake = tmp_path / "airflow"
+    fake.write_text('#!/bin/sh\necho "airflow $*"\n')
+    fake.chmod(0o755)
+    script = flower["command"]
+    assert script[:2] == ["bash", "-c"]
+    body = script[2].replace("$$", "$")  # compose's escape for a literal `$`
+    env = {"PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    placeholder = subprocess.run(["bash", "-c", body], env={**env, "AIRFLOW__CELERY__FLOWER_BASIC_AUTH": "flower:change-me"},
+                                 capture_output=True, text=True, timeout=10)
+    assert placeholder.returncode != 0 and "FLOWER_PASSWORD" in placeholder.stderr
+    started = subprocess.run(["bash", "-c", body], env={**env, "AIRFLOW__CELERY__FLOWER_BASIC_AUTH": "flower:Zx8-kq"},
+                             capture_output=True, text=True, timeout=10)
+    assert (started.returncode, started.stdout) == (0, "airflow celery flower\n"), started.stderr
+
+
 def test_every_image_tag_is_pinned(compose):
     images = {name: service["image"] for name, service in compose["services"].items()}
     for name, image in images.items():

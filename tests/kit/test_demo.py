@@ -22,6 +22,7 @@ from labkit.demo.state import DemoBusy, DemoState, DemoStateLost
 from labkit.paths import ROOT, state_dir
 from labkit.services import postgres
 from labkit.services._net import process_alive
+from tests.kit.helpers import exposed, listening_sockets, postmaster_pid, process_family
 
 # Starting the demo's Airflow costs 10-20 s on two cores.
 pytestmark = pytest.mark.timeout(180)
@@ -176,6 +177,19 @@ def test_banner_says_where_and_how_without_other_secrets(demo):
     for secret in ("fernet_key", "jwt_secret", "api_secret_key", "postgres_password"):
         assert demo.state.secrets()[secret] not in banner, secret
     assert 300 < demo.memory_mb() < 2500  # PostgreSQL + four Airflow components + fakes
+
+
+def test_every_socket_of_the_demo_listens_on_loopback_only(demo):
+    """A class demo runs on a laptop in a classroom's network: nothing it starts may answer
+    from outside. This process holds the fakes and S3; Airflow's components run in sessions
+    of their own; PostgreSQL is a daemon."""
+    roots = {os.getpid()}
+    if demo.postgres.data_dir is not None:
+        roots.add(postmaster_pid(demo.postgres.data_dir))
+    found = listening_sockets(process_family(roots=roots, sessions=demo.server.pids.values()))
+    assert {demo.server.port, demo.postgres.port} <= {port for *_, port in found}  # the scan sees the demo
+    leaks = exposed(found)
+    assert not leaks, "listening beyond 127.0.0.1:\n" + "\n".join(leaks)
 
 
 def test_browser_logs_in_and_sees_every_reference_dag(demo):
