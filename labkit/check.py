@@ -75,8 +75,9 @@ class Planned:
 
 
 @dataclass
-class Mistyped:
-    """A check of a lab or part that does not exist: the message, not a traceback."""
+class Refused:
+    """A check that cannot run (no such lab or part; the lab is being graded already):
+    the message, not a traceback."""
 
     message: str
 
@@ -87,7 +88,7 @@ class Mistyped:
         return f"<p style='color:#cf222e'><b>check:</b> {html.escape(self.message)}</p>"
 
 
-def check(lab: str, part: str | int | None = None) -> Checked | Planned | Mistyped:
+def check(lab: str, part: str | int | None = None) -> Checked | Planned | Refused:
     """Grade your file for `lab` (or one `part` of it) and show the score table."""
     from labkit.grading import runner
     from labkit.grading.points_table import graded_tests
@@ -95,11 +96,11 @@ def check(lab: str, part: str | int | None = None) -> Checked | Planned | Mistyp
 
     lab = str(lab).strip().lower().replace(" ", "")
     if lab not in known_labs():
-        return Mistyped(f"there is no {lab!r}; the labs are {', '.join(known_labs())}")
+        return Refused(f"there is no {lab!r}; the labs are {', '.join(known_labs())}")
     try:
         chosen = find(lab, part) if part is not None else None
     except UnknownPart as unknown:
-        return Mistyped(str(unknown))
+        return Refused(str(unknown))
     if os.environ.get("LABKIT_CHECK") == DRY_RUN:
         tests = [t for t in graded_tests(lab) if chosen is None or t.file == chosen.file]
         return Planned(lab, chosen, len(tests), sum(t.points for t in tests))
@@ -114,6 +115,8 @@ def check(lab: str, part: str | int | None = None) -> Checked | Planned | Mistyp
             name=f"{lab}-part-{chosen.name}" if chosen else None,
             on_progress=progress.update,
         )
+    except runner.AlreadyRunning as busy:
+        return Refused(str(busy))
     finally:
         progress.close()
     count, points = runner.hidden_points(lab)

@@ -30,6 +30,9 @@ from pathlib import Path
 from labkit.paths import ROOT, TESTS
 
 
+BUSY = 3  # exit status: the lab is being graded by another run in this checkout
+
+
 def _terminate_gracefully() -> None:
     """SIGTERM -> SystemExit, so `finally:` blocks stop the services we started."""
 
@@ -60,10 +63,14 @@ def cmd_test(args: argparse.Namespace) -> int:
         except UnknownPart as unknown:
             print(unknown)
             return 2
-        outcome = runner.grade(
-            lab, args.target, time_limit=args.time_limit, extra_args=args.pytest_args,
-            select=[part.file] if part else (), name=f"{lab}-part-{part.name}" if part else None,
-        )
+        try:
+            outcome = runner.grade(
+                lab, args.target, time_limit=args.time_limit, extra_args=args.pytest_args,
+                select=[part.file] if part else (), name=f"{lab}-part-{part.name}" if part else None,
+            )
+        except runner.AlreadyRunning as busy:
+            print(busy)
+            return BUSY
         if not outcome.result.full_marks:
             status = 1
     return status
@@ -173,7 +180,11 @@ def student_scores() -> int:
     rows = []
     for lab in known_labs():
         print(f"\n== {lab}")
-        result = runner.grade(lab, "student").result
+        try:
+            result = runner.grade(lab, "student").result
+        except runner.AlreadyRunning as busy:
+            print(busy)
+            return BUSY
         graded = bool(result.tests) and not all(t.outcome == NOT_RUN for t in result.tests)
         rows.append((lab, result.score, result.max_score, graded))
     print("\nYour labs")
@@ -471,7 +482,11 @@ def main(argv: list[str] | None = None) -> int:
         passthrough, argv = argv[1:] + passthrough, ["bench"]
     args = build_parser().parse_args(argv)
     args.pytest_args = args.bench_args = args.monitor_args = passthrough
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # every verb has stopped what it started on the way out
+        print("\nstopped (Ctrl-C)", file=sys.stderr)
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

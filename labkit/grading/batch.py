@@ -24,12 +24,13 @@ import shutil
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.grading import jail, release, runner
 from labkit.grading.points_table import graded_tests
+from labkit.grading.pool import grading_pool
 from labkit.grading.report import FAILED, PASSED, LabResult, TestResult, render
 from labkit.grading.submissions import Submission, discover, unpack
 from labkit.grading.targets import Target
@@ -50,7 +51,7 @@ ISOLATION = {
 }
 NO_JAIL_WARNING = ("WARNING: no jail on this machine (Linux with unshare and setpriv, as root or with user namespaces, "
                    "is needed): submissions run as you and could read your files, the reference solutions and hidden "
-                   "tests included.")
+                   "tests included, and what they leave in /tmp or /dev/shm stays there.")
 # The limits `make test` has (a test's own declared timeout, else 20 s; 300 s for a lab):
 # a submission's verdict must not depend on who grades it, or on how busy the machine is.
 DEFAULT_TIME_LIMIT = runner.DEFAULT_TIME_LIMIT
@@ -212,7 +213,7 @@ def grade_class(
             servers.put(_fresh(server))
 
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with grading_pool(workers) as pool:
             futures = [pool.submit(job, s) for s in found]
             for future in as_completed(futures):
                 graded = future.result()

@@ -23,12 +23,12 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.grading import runner, servers
 from labkit.grading.mutants import Mutant, mutants
+from labkit.grading.pool import grading_pool
 from labkit.grading.report import FAILED, PASSED, TIMEOUT, LabResult
 from labkit.grading.sample_class import reference_files
 from labkit.grading.targets import Target, lab_filenames
@@ -175,7 +175,7 @@ def run(lab: str, *, workers: int = 1, only: list[str] | None = None, show: bool
                 print(f"  {outcome.status:<10} {mutant.id:<60} {outcome.killer or outcome.reason[:60]}", flush=True)
             return outcome
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with grading_pool(workers) as pool:
             report.outcomes = list(pool.map(grade, all_mutants))
     finally:
         if server is not None:

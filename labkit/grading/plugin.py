@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.grading import explain
+from labkit.grading import explain, fdlimit
 from labkit.grading.report import FAILED, PASSED, SKIPPED, TIMEOUT, LabResult, TestResult, render, result_path
 from labkit.grading.targets import Target, relative
 
@@ -105,6 +105,10 @@ class Recorder:
         self.hung = bool(config.getoption("labkit_start_hung"))  # a test timed out: the code loops
         progress = config.getoption("labkit_progress")
         self.progress = Path(progress) if progress else None
+        self._progress_file = None
+        self.exhausted = False  # a test used up the file descriptors: leave after reporting it
+        # A grading run keeps descriptors back for itself (see fdlimit); on Linux only.
+        self.fd_soft = fdlimit.reserve() if self.progress is not None and os.path.isdir("/proc/self/fd") else 0
 
     # -- collection ------------------------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -186,6 +190,12 @@ class Recorder:
             result.reason = explain.skip_reason(report)
         elif report.when == "call" and report.passed and result.outcome not in (FAILED, TIMEOUT):
             result.outcome = PASSED
+        if report.when == "teardown" and self.fd_soft:
+            count = fdlimit.open_count()
+            if count >= self.fd_soft - 8:  # nearly all used: the next open() would fail
+                self.exhausted = True
+                result.outcome, result.reason = FAILED, fdlimit.reason(count, self.fd_soft)
+                result.details = result.reason + "\nThe grader ran the remaining tests in a fresh process."
         report.user_properties.append(("points", result.points))
 
     @pytest.hookimpl(tryfirst=True)
@@ -218,13 +228,18 @@ class Recorder:
         result = self.results.get(nodeid)
         if result is not None:
             self._progress({"result": result.__dict__})
+        if self.exhausted:  # the leak lives in this process: the runner starts a fresh one
+            sys.stdout.flush()
+            os._exit(fdlimit.EXHAUSTED)
 
     def _progress(self, record: dict) -> None:
         if self.progress is None:
             return
-        self.progress.parent.mkdir(parents=True, exist_ok=True)
-        with self.progress.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, default=str) + "\n")
+        if self._progress_file is None:  # kept open: writing must not need a new descriptor
+            self.progress.parent.mkdir(parents=True, exist_ok=True)
+            self._progress_file = self.progress.open("a", encoding="utf-8")
+        self._progress_file.write(json.dumps(record, default=str) + "\n")
+        self._progress_file.flush()  # the runner reads it while we run
 
     # -- the end ---------------------------------------------------------------------------
     def lab_results(self) -> list[LabResult]:

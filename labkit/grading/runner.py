@@ -16,6 +16,7 @@ gives the same kind of result: JSON, JUnit XML and the rendered table.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import resource
@@ -23,8 +24,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import IO, Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +37,7 @@ from labkit.grading.report import (
 )
 from labkit.grading.targets import Target, relative
 from labkit.paths import ROOT, TESTS
-from labkit.grading import jail, servers
+from labkit.grading import fdlimit, jail, servers
 from labkit.services import airflow, postgres
 from labkit.stack import services_for
 
@@ -148,6 +151,7 @@ def grade(
     json_path = folder / f"{name}.json" if name else result_path(lab, label, folder)
     base = json_path.with_suffix("")
     log, junit = base.with_suffix(".log"), base.with_suffix(".xml")
+    claim = _claim(json_path, lab)  # a second run of the same lab here is refused, with who has it
     # Per-run names: two runs of the same lab at once must not read each other's progress.
     scratch = (sandbox.folder if sandbox else folder) / f".run-{lab}-{os.getpid()}-{time.monotonic_ns()}"
     scratch.mkdir(parents=True)
@@ -198,7 +202,7 @@ def grade(
                 if sandbox and sandbox.jail != jail.NO_JAIL:
                     command = jail.wrap(command, _jail_spec(sandbox, kit), sandbox.jail)
                 remaining = time_limit - (time.monotonic() - started)
-                child = subprocess.Popen(
+                child = _start_child(
                     command, cwd=sandbox.folder if sandbox else ROOT, env=env, stdin=subprocess.DEVNULL,
                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_limits,
                 )
@@ -207,6 +211,10 @@ def grade(
                 except BaseException:  # Ctrl-C, a kernel interrupt, SIGTERM: nothing may keep running
                     _kill_group(child)
                     raise
+                finally:
+                    _forget_child(child)
+                if _stopping.is_set():  # stop_all() killed it: this run is abandoned, not scored
+                    raise Stopped(f"{lab} ({label}): stopped")
                 timed_out = ended == "limit"
                 returncode = child.returncode if child.returncode is not None else -9
                 state = _read_progress(progress)
@@ -214,6 +222,12 @@ def grade(
                 # crash, score the test it happened in and run the rest again.
                 if timed_out or (state.finished and returncode != INTERNAL_ERROR) or restarts >= MAX_RESTARTS:
                     break
+                if returncode == fdlimit.EXHAUSTED and state.unfinished():
+                    # The plugin scored the test that used up the descriptors and left:
+                    # the rest run in a fresh process.
+                    deselect = state.done_ids()
+                    restarts += 1
+                    continue
                 crashed = state.in_flight()
                 if crashed is None or not state.unfinished():
                     break
@@ -234,6 +248,7 @@ def grade(
         _publish_text(junit, junit_xml(result))
         result.save(json_path)
     finally:
+        claim.close()  # releases the lock; the results are in place by now
         if live_airflow is not None:  # first: its home may be in the scratch folder
             live_airflow.stop()
             if live_airflow.error is not None:
@@ -254,6 +269,37 @@ def grade(
         public_only(lab, hidden)
         print(f"(details: {relative(json_path)}, full log: {relative(log)})")
     return Outcome(result, returncode, log, timed_out, restarts)
+
+
+class AlreadyRunning(RuntimeError):
+    """Another run is grading the same lab into the same results right now."""
+
+
+def _claim(json_path: Path, lab: str) -> IO[str]:
+    """Hold the lock on `json_path`'s results for this run; refuse if another run holds it.
+
+    Two runs of one lab in one checkout (`make test lab1` in a terminal while the notebook's
+    check() runs) would overwrite each other's results, and the later one would report a
+    score for files that changed in between. The kernel drops the lock when the holder
+    exits, however it exits, so a killed run never blocks the next one.
+    """
+    lock = json_path.with_name(f".{json_path.stem}.lock")
+    handle = open(lock, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise AlreadyRunning(
+            f"{lab} is already being graded here ({holder}). Wait for it to finish and read its score "
+            f"(it will be in {relative(json_path)}), or stop it (Ctrl-C in its terminal, or "
+            "interrupt the notebook's kernel), then run this again.") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"process {os.getpid()}, started {time.strftime('%H:%M:%S')}")
+    handle.flush()
+    return handle
 
 
 def _hidden_tests(lab: str, hidden: bool, sandbox: Sandbox | None, kit: Path) -> Path | None:
@@ -350,13 +396,23 @@ def public_only(lab: str, hidden: bool) -> None:
               "your instructor's grading runs them too.")
 
 
+def _output_limit() -> int:
+    """OUTPUT_LIMIT, or the machine's hard `ulimit -f` where that is lower."""
+    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return OUTPUT_LIMIT if hard == resource.RLIM_INFINITY else min(OUTPUT_LIMIT, hard)
+
+
 def _limits() -> None:
     """In the child, before exec: cap file sizes so a print loop cannot fill the disk.
 
     Python ignores SIGXFSZ, so a write past the cap raises OSError(EFBIG) in the test
-    that made it, which explain.py turns into a plain sentence.
+    that made it, which explain.py turns into a plain sentence. Where the machine's own hard
+    limit (`ulimit -Hf`) is lower, that one stays: a process may lower a hard limit, never
+    raise it, and asking to would kill every grading child before it starts.
     """
-    resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
+    limit = _output_limit()
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    fdlimit.cap()
 
 
 def _wait(
@@ -392,6 +448,50 @@ def _wait(
     if live:
         print("\r" + " " * 40 + "\r", end="", flush=True)
     return "done"
+
+
+# -- stopping every run at once -----------------------------------------------------------
+# Commands that grade many runs in threads (verify, grade, mutate) get SIGTERM or Ctrl-C in
+# their main thread only; each run's child pytest lives in a session of its own, so the
+# signal reaches none of them. stop_all() kills them and makes every run give up.
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+class Stopped(Exception):
+    """This run was abandoned by stop_all(): its results are not written."""
+
+
+def _start_child(command: list[str], **popen: Any) -> subprocess.Popen:
+    with _children_lock:  # checked under the lock: stop_all() either sees it or prevented it
+        if _stopping.is_set():
+            raise Stopped("stopped before it started")
+        child = subprocess.Popen(command, **popen)
+        _children.add(child)
+    return child
+
+
+def _forget_child(child: subprocess.Popen) -> None:
+    with _children_lock:
+        _children.discard(child)
+
+
+def stop_all() -> None:
+    """Kill every grading child of this process and make every run in progress give up."""
+    with _children_lock:
+        _stopping.set()
+        children = list(_children)
+    for child in children:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def resume() -> None:
+    """After stop_all() and its runs have ended: runs may start again (a long-lived process)."""
+    _stopping.clear()
 
 
 def _kill_group(child: subprocess.Popen) -> None:
@@ -453,7 +553,7 @@ def _crash_reason(returncode: int) -> str:
     if returncode == INTERNAL_ERROR:
         return "pytest itself failed while reporting this test (INTERNALERROR: see the full log)"
     if returncode == -signal.SIGXFSZ:
-        return f"the code wrote more than {OUTPUT_LIMIT // 2**20} MB (output or a file) and was stopped"
+        return f"the code wrote more than {_output_limit() / 2**20:g} MB (output or a file) and was stopped"
     if returncode < 0:
         return f"the test process was killed by signal {signal.Signals(-returncode).name} during this test"
     return "the test process exited during this test (os._exit()? a crash?) before it could be scored"

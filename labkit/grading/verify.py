@@ -24,11 +24,11 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.grading import runner, servers
+from labkit.grading.pool import grading_pool
 from labkit.grading.report import PASSED, LabResult, hint_of
 from labkit.grading.targets import Target, lab_filenames
 from labkit.paths import DAGS, TESTS, state_dir
@@ -165,7 +165,7 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
             jobs[variant.name] = (
                 lambda v=variant: _check_variant(v, run(v.name, Target("submission", builds[v.name]), hidden=True))
             )
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with grading_pool(workers) as pool:
             futures = {name: pool.submit(job) for name, job in jobs.items()}
             findings = [futures[name].result() for name in jobs]
     finally:

@@ -11,16 +11,20 @@ that processes importing Airflow will read.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 from labkit.paths import DAGS, state_dir
+
+log = logging.getLogger(__name__)
 
 QUIET = "WARNING"
 
@@ -73,17 +77,39 @@ class AirflowHome:
 
 
 def template_db() -> Path:
-    """A migrated metadata DB for this Airflow version, made once (~8 s) and reused."""
+    """A migrated metadata DB for this Airflow version, made once (~8 s) and reused.
+
+    A template that is not a migrated Airflow DB (a 0-byte file from a full disk, a file
+    overwritten by mistake) would give every new home a database without tables, and every
+    run would fail far from the cause: it is rebuilt, and the log says why.
+    """
     path = root() / f"template-{airflow_version()}.db"
-    if path.exists():
+    if path.exists() and not template_problem(path):
         return path
     # Two builders at once (a grading run prepares its home while its live Airflow starts)
     # would migrate into the same scratch folder: the second waits for the first.
     with open(root() / "template.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        problem = template_problem(path) if path.exists() else None
+        if problem:
+            log.warning("The Airflow template DB %s %s: rebuilding it (~10 s).", path, problem)
+            path.unlink()
         if not path.exists():
             _build_template(path)
     return path
+
+
+def template_problem(path: Path) -> str | None:
+    """Why `path` is not a migrated Airflow metadata DB, or None when it is one."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT version_num FROM alembic_version").fetchall()
+            db.execute("SELECT count(*) FROM dag_run").fetchone()
+    except sqlite3.DatabaseError as err:  # "file is not a database", "no such table: …"
+        return f"is not a migrated Airflow database ({err})"
+    if len(rows) != 1 or not rows[0][0]:
+        return "has no schema version (alembic_version is empty)"
+    return None
 
 
 def _build_template(path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from cryptography.fernet import Fernet
 
 from labkit.services import postgres
 from labkit.services.airflow import airflow_version, root
+
+log = logging.getLogger(__name__)
 
 # What `create` writes: a realistic mix of plain and secret values (none is a real secret).
 VARIABLES = {"weather_api_url": "https://api.example.com/weather", "report_recipients": "data-team@example.com",
@@ -65,13 +68,25 @@ class MetadataDB:
 def schema_dump(server: postgres.PostgresServer) -> Path:
     """The migrated, empty metadata schema as a pg_dump (built once per Airflow version)."""
     path = root() / f"metadata-pg-{airflow_version()}.dump"
-    if path.exists():
+    if _is_dump(path):
         return path
     with open(root() / "metadata-pg.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two builders at once would migrate twice
+        if path.exists() and not _is_dump(path):  # 0 bytes after a full disk, or not ours
+            log.warning("The cached metadata schema %s is not a pg_dump archive: rebuilding it (~30 s).", path)
+            path.unlink()
         if not path.exists():
             _build_schema_dump(server, path)
     return path
+
+
+def _is_dump(path: Path) -> bool:
+    """A pg_dump custom-format archive starts with PGDMP."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(5) == b"PGDMP"
+    except OSError:
+        return False
 
 
 def _build_schema_dump(server: postgres.PostgresServer, path: Path) -> None:

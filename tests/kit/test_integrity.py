@@ -8,6 +8,7 @@ full marks: the proof that the cheat is real and that the jail is what stops it.
 """
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -94,3 +95,36 @@ def test_a_grader_without_root_jails_submissions_in_a_user_namespace(tmp_path, c
     assert graded["reference-1"].full_marks
     assert graded["mallory"].score == 0
     assert "user namespace" in (tmp_path / "out" / "summary.md").read_text()
+
+
+SHM_PROBE = "/dev/shm/labkit-shm-probe"
+SHM_WRITER = '''
+    written = 0
+    try:
+        with open("/dev/shm/labkit-shm-probe", "wb") as shm:  # RAM the whole machine shares
+            for _ in range(100):
+                shm.write(bytes(2**20))
+                shm.flush()
+                written += 1
+    except OSError:  # ENOSPC: the jail's /dev/shm is small
+        pass
+    if written >= 100:
+        raise RuntimeError("wrote 100 MB to /dev/shm")
+'''
+
+
+@pytest.mark.skipif(jail.mode() == jail.NO_JAIL, reason="this machine has no jail (see labkit.grading.jail)")
+def test_a_submission_gets_a_small_private_dev_shm_and_leaves_nothing_in_the_machines(tmp_path, cold_state):
+    """Issue 17 #3: a submission wrote 1 GB to the machine's /dev/shm, and it stayed there."""
+    if os.path.exists(SHM_PROBE):
+        os.unlink(SHM_PROBE)
+    _reference_copy("lab1", tmp_path / "submissions" / "mallory")
+    lab_file = tmp_path / "submissions" / "mallory" / "labs" / lab_dir("lab1").name / "lab1_dedupe_upsert.py"
+    source = lab_file.read_text()
+    head = "def to_rows(payload: dict[str, Any]) -> list[Row]:\n"
+    lab_file.write_text(source.replace(head, head + SHM_WRITER, 1))
+    result = batch.grade_class("lab1", tmp_path / "submissions", tmp_path / "out", show=False, hidden=False)
+    by_name = {t.nodeid.split("::")[-1]: t for t in result.graded[0].result.tests}
+    to_rows = by_name["test_transform_makes_one_row_per_day"]
+    assert to_rows.outcome == PASSED, f"the jail's /dev/shm took 100 MB: {to_rows.reason}"
+    assert not os.path.exists(SHM_PROBE), "the submission's file is in the machine's /dev/shm after grading"

@@ -242,3 +242,26 @@ def test_a_test_declares_a_longer_limit_and_why_it_may_hang(tmp_path):
     saved = runner._read_progress(progress).results[entry["nodeid"]]
     assert saved["outcome"] == TIMEOUT
     assert saved["reason"] == "stopped after 90 s: the code never returned. Nobody runs the run it waits for."
+
+
+# -- a submission that leaks file descriptors fails, not the grader (issue 17 #3) --------------
+def test_a_submission_that_leaks_sockets_fails_the_test_not_the_grader(tmp_path):
+    """Leaking 400 sockets per call used to end in pytest's INTERNALERROR ("Too many open
+    files") on a machine with `ulimit -n 1024`, and in full marks on one with 20000."""
+    leaking = REFERENCE.read_text().replace(
+        TO_ROWS, "_KEPT = []\n\n\n" + TO_ROWS + "\n    import socket\n    _KEPT.extend(socket.socket() for _ in range(400))", 1)
+    lab_file = tmp_path / "submission" / "lab1_dedupe_upsert.py"
+    lab_file.parent.mkdir()
+    lab_file.write_text(leaking)
+    selection = ("test_transform_makes_one_row_per_day or test_transform_reads_dt_in_utc or "
+                 "test_transform_refuses_an_empty_forecast or test_creates_the_table_when_missing")
+    outcome = runner.grade("lab1", str(lab_file), results=tmp_path / "results", show=False, time_limit=120,
+                           extra_args=["-k", selection])
+    by_name = {_short(test.nodeid): test for test in outcome.result.tests}
+    assert not [t for t in outcome.result.tests if "INTERNALERROR" in t.reason]
+    third = by_name["test_transform_refuses_an_empty_forecast"]
+    assert third.outcome == FAILED and "files or sockets open" in third.reason, third.reason
+    # The first two calls fit under the limit; the test after the leak ran in a fresh process.
+    assert by_name["test_transform_makes_one_row_per_day"].outcome == PASSED
+    assert by_name["test_creates_the_table_when_missing"].outcome == PASSED
+    assert outcome.restarts == 1
