@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from labkit.paths import state_dir
+from labkit.private_files import write_private
 
 SECRET_NAMES = ("admin_password", "monitor_password", "fernet_key", "jwt_secret", "api_secret_key", "postgres_password")
 
@@ -63,13 +64,13 @@ class DemoState:
         from cryptography.fernet import Fernet
 
         path = self.folder / "secrets.json"
-        try:
-            known = json.loads(path.read_text())
-        except (OSError, ValueError):
-            known = {}
-        if not known and (self.postgres_folder / "data" / "PG_VERSION").exists():
-            # New secrets would not open the old database (its password, its Fernet key).
-            raise DemoStateLost(f"{path} is missing or unreadable, but the demo's database is still in "
+        known = _read_secrets(path)
+        missing = [name for name in SECRET_NAMES if not known.get(name)]
+        if missing and (self.postgres_folder / "data" / "PG_VERSION").exists():
+            # New secrets would not open the old database (its password, its Fernet key):
+            # better stop here than fail later at login or at decrypting a connection.
+            what = "is missing or unreadable" if not known else f"lacks {', '.join(missing)}"
+            raise DemoStateLost(f"{path} {what}, but the demo's database is still in "
                                 f"{self.postgres_folder}: start over with `make demo RESET=1`")
         made = {
             "admin_password": os.environ.get("LABKIT_DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12),
@@ -82,10 +83,7 @@ class DemoState:
         values = {name: known.get(name) or made[name] for name in SECRET_NAMES}
         if values != known:
             self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.touch(mode=0o600)
-            tmp.write_text(json.dumps(values, indent=1))
-            tmp.replace(path)
+            write_private(path, json.dumps(values, indent=1))
         return values
 
     def lock(self) -> None:
@@ -119,3 +117,15 @@ class DemoState:
                     shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         finally:
             self.unlock()
+
+
+def _read_secrets(path: Path) -> dict[str, str]:
+    """The kept secrets: a mapping of names to non-empty strings, or {} if unreadable."""
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: v for k, v in found.items() if isinstance(v, str) and v}
+

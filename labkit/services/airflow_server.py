@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labkit.private_files import write_private
 from labkit.services import airflow
 from labkit.services._net import free_port, process_alive
 
@@ -378,12 +379,7 @@ class AirflowServer:
             "zygote": self._zygote.pid if self._zygote is not None else None,
             "keep_home": self.keep_home,
         }
-        tmp = self.state_file.with_suffix(f".{threading.get_ident()}.tmp")  # the request thread saves too
-        tmp.touch(mode=0o600)
-        tmp.write_text(json.dumps(state))
-        if self.reader is not None:
-            os.chown(tmp, self.reader, -1)
-        tmp.replace(self.state_file)
+        write_private(self.state_file, json.dumps(state), owner=self.reader)
 
     def __enter__(self) -> "AirflowServer":
         return self
@@ -414,8 +410,7 @@ def settings_for(home: airflow.AirflowHome, port: int, passwords: dict[str, str]
     from cryptography.fernet import Fernet
 
     password_file = home.path / "passwords.json"
-    password_file.touch(mode=0o600)
-    password_file.write_text(json.dumps(passwords))
+    write_private(password_file, json.dumps(passwords))
     return {
         "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{user}:{role}" for user, role in USERS.items()),

@@ -32,6 +32,7 @@ import psycopg2.errors
 from psycopg2 import sql
 
 from labkit.paths import state_dir
+from labkit.private_files import write_private
 from labkit.services._net import free_port, process_alive as _alive
 
 WAREHOUSE_DB = "warehouse"
@@ -327,7 +328,7 @@ def start_embedded(*, port: int | None = None, password: str | None = None, fold
     password = password or secrets.token_urlsafe(16)
     if fresh:
         pwfile = folder / "pwfile"
-        pwfile.write_text(password)
+        write_private(pwfile, password)
         if user:
             import pwd
 

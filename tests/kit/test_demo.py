@@ -2,6 +2,7 @@
 PostgreSQL metadata DB), the demo-run's plan, and a browser that logs into the UI."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -9,6 +10,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -246,3 +248,27 @@ def test_second_demo_starts_from_the_first_ones_state(demo, demo_state):
         again.stop()
     leftovers = subprocess.run(["pgrep", "-f", str(demo_state.folder)], capture_output=True, text=True).stdout.split()
     assert leftovers == [], "a demo process outlived the demo"
+
+
+def test_secrets_missing_a_key_next_to_kept_data_say_how_to_start_over(tmp_path):
+    """A secrets.json that parses but lacks the PostgreSQL password used to get a new one
+    silently, beside the database the old one opens: the demo failed later, at login."""
+    state = DemoState(tmp_path)
+    first = state.secrets()
+    (state.postgres_folder / "data").mkdir(parents=True)
+    (state.postgres_folder / "data" / "PG_VERSION").write_text("16\n")
+    kept = {k: v for k, v in first.items() if k not in ("postgres_password", "fernet_key")}
+    (state.folder / "secrets.json").write_text(json.dumps(kept))
+    with pytest.raises(DemoStateLost, match=r"lacks fernet_key, postgres_password.*make demo RESET=1"):
+        state.secrets()
+    assert json.loads((state.folder / "secrets.json").read_text()) == kept, "nothing may be written over it"
+
+
+def test_secrets_are_private_even_over_a_stale_world_readable_temporary_file(tmp_path):
+    state = DemoState(tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    for stale in (tmp_path / "secrets.tmp", tmp_path / f".secrets.json.{os.getpid()}.{threading.get_ident()}.tmp"):
+        stale.write_text("{}")
+        stale.chmod(0o644)
+    state.secrets()
+    assert stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode) == 0o600
