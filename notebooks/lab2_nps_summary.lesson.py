@@ -316,20 +316,60 @@ for rule in monthly_raw["output_check"]:
     print(f"{what:40} {ref.expected(rule)}\n    {text.as_string(conn)}  {params or ''}")
 
 # %% [markdown]
-# `discover()` reads only each file's `table` and `depends_on` (cheap enough for DAG
-# parsing); `build_order` sorts the tables so that every one comes after what it
-# depends on. Then `load_config` reads and validates each file (`yaml.safe_load`, never
-# `eval` like the course).
+# ### A config is untrusted input
+#
+# Whoever can drop a file into `dags/config/summaries/` decides what the loader does, at
+# every parse of the DAG file (every 30 seconds). The course `eval`-ed its configs: a
+# config could run any code. `yaml.safe_load` stops that, but two attacks get through it.
+#
+# **An alias bomb** ("billion laughs"). YAML can name a value (`&a`) and repeat it (`*a`)
+# without repeating its text. Nine aliases to the level before, level after level: each
+# line multiplies the value by nine. Six levels here, small on purpose:
 
 # %%
-order = ref.build_order(ref.discover(ref.CONFIG_DIR))
-print("build order:", order)
+levels = ["&l0 [" + ", ".join(["lol"] * 9) + "]"]
+levels += [f"&l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, 6)]
+laughs = "[" + ", ".join(levels) + "]"
+value = yaml.safe_load(laughs)  # fast: the aliases are shared, not copied…
+print(f"{len(laughs)} bytes of YAML → str() of the value is {len(str(value)):,} characters")  # …until something walks them
+
+# %% [markdown]
+# Each level more multiplies that by nine: ten lines, about 1 KB, stand for 10⁹ strings,
+# and the first `str()` of them (a type check, a log line) runs for a minute and ends in
+# `MemoryError`. A summary config never needs aliases, so the lab's `parse_yaml` is
+# `safe_load` that refuses the first one, with the line it is on:
+
+# %%
 try:
+    ref.parse_yaml("description: " + laughs, "laughs.yaml")
+except yaml.YAMLError as refused:
+    print("refused:", refused)
+
+# %% [markdown]
+# **An oversized file.** A config is a page of YAML; a 30 MB one took a minute of CPU and
+# half a gigabyte to parse. `load_config` reads at most `MAX_CONFIG_BYTES + 1` bytes
+# (64 KB and one), and refuses the file when it got that one byte more, before parsing
+# anything. Then `validate_config` checks the type of every field, so `main_sql: [SELECT
+# 1]` or `depends_on: nps_summary_daily` (no brackets: a string, which Python iterates
+# letter by letter) is refused with the file's and the field's name, not half-way through
+# a build.
+#
+# `discover()` loads every config of the folder when the DAG file is parsed, and
+# `build_order` sorts the tables so that every one comes after what it depends on. A file
+# that does not load is kept apart in `broken`: the DAG gives it a task that fails with
+# the reason, and builds the others (one bad file must not make the whole DAG an import
+# error).
+
+# %%
+try:
+    dependencies, broken = ref.discover(ref.CONFIG_DIR)
+    order = ref.build_order(dependencies)
+    print("build order:", order, "· broken:", broken or "none")
     configs = {table: ref.load_config(ref.CONFIG_DIR / f"{table}.yaml") for table in order}
     for config in configs.values():
         print(f"{config.schema}.{config.table:20} {len(config.input_check)} input / {len(config.output_check)} output checks  ← {config.source}")
 except NotImplementedError as todo:
-    configs = None
+    order, configs = [], None
     print(f"Not written yet — {todo}\n(write it in {path.name}; `make test lab2` tells you how far you are)")
 
 # %% [markdown]
@@ -338,8 +378,9 @@ except NotImplementedError as todo:
 # Write `load_config` and the marked part of `validate_config` in
 # [your starter](../labs/lab2_nps_summary/lab2_nps_summary.py)
 # (the table in the [README](../labs/lab2_nps_summary/README.md) says what each must do):
-# read the file with `yaml.safe_load` (never `eval`), turn a YAML error into a
-# `ConfigError` naming the file, and refuse unknown or missing fields, naming them. Save
+# read at most 64 KB and one byte, parse with `parse_yaml` (never `eval`), turn any error
+# into a `ConfigError` naming the file, refuse unknown or missing fields, and check every
+# field's type, naming the field. Save
 # the file (Ctrl+S), then run the cell below: it grades that part with the same tests as
 # `make test lab2` and shows a score table, one line per test with the reason it failed.
 # Run it again after every fix.
@@ -480,23 +521,22 @@ from airflow.dag_processing.dagbag import DagBag
 warnings.filterwarnings("ignore", message=".*starlette.testclient")  # noise from a dependency
 bag = DagBag(dag_folder=str(path))
 print("import errors:", bag.import_errors or "none")
-dag = bag.get_dag("lab2_nps_summary")
-for task in dag.tasks:
+dag = bag.dags.get("lab2_nps_summary")  # None when the file does not import (a TODO in load_config, say)
+for task in dag.tasks if dag else []:
     task.retries = 0  # a failing task would otherwise wait out retry_delay (5 minutes)
-for task in dag.tasks:
     print(f"{task.task_id:26} after {sorted(task.upstream_task_ids) or '—'}")
 
 # %% [markdown]
 # `dag.test()` runs one DAG run in this process (the first call takes several seconds):
 
 # %%
-dag_run = dag.test()
-print("run:", dag_run.state)
-for ti in sorted(dag_run.get_task_instances(), key=lambda ti: ti.task_id):
+dag_run = dag.test() if dag else None
+print("run:", dag_run.state if dag_run else "none: the DAG did not import")
+for ti in sorted(dag_run.get_task_instances(), key=lambda ti: ti.task_id) if dag_run else []:
     print(f"  {ti.task_id:26} {ti.state}")
 
 # %%
-if dag_run.state == "success":
+if dag_run and dag_run.state == "success":
     query("""
         SELECT 'nps_summary_daily' AS summary, COUNT(*) AS rows FROM analytics.nps_summary_daily
         UNION ALL SELECT 'nps_summary_monthly', COUNT(*) FROM analytics.nps_summary_monthly
@@ -539,17 +579,29 @@ check("lab2", "dag")
 # | `context["execution_date"]`, `{{ execution_date }}` | `context["logical_date"]` or `context["run_id"]` — our temp names use `run_id` |
 # | `from airflow.operators.python import PythonOperator` | `from airflow.sdk import dag, task` (or `airflow.providers.standard.operators.python`) |
 # | `from airflow.hooks.postgres_hook import PostgresHook` | `from airflow.providers.postgres.hooks.postgres import PostgresHook` |
-# | reading config files at the top of the DAG file | still fine: cheap and local (`discover()` does it) — but never a top-level `Variable.get` or a database query: they run on every parse |
+# | reading config files at the top of the DAG file | still fine: cheap and local (`discover()` does it, each file capped at 64 KB) — but never a top-level `Variable.get` or a database query: they run on every parse |
 #
-# The reference's task, in full:
+# The reference's tasks, in full: one builds a summary, the other stands in for a broken
+# config and fails with the reason. Each is one `@task` function, given its id per config
+# with `.override(task_id=...)`.
 #
 # ```python
-# @task(task_id=f"build_{table}")
-# def build(table: str = table) -> int:
+# @task
+# def build_table(table: str) -> int:
 #     config = load_config(CONFIG_DIR / f"{table}.yaml")
 #     run_id = get_current_context()["run_id"]
 #     with closing(warehouse_connection()) as conn:
 #         return build_summary(conn, config, run_id)
+#
+#
+# @task(retries=0)  # a broken file does not fix itself in five minutes
+# def config_error(name: str) -> None:
+#     _, broken = discover()  # the reason as of now (a task argument would be a Jinja template)
+#     raise ConfigError(broken.get(name, f"{name}: loads now; the next parse of the DAG file builds it"))
+#
+# # in the DAG, for each name in build order:
+# task_ = config_error if name in broken else build_table
+# tasks[name] = task_.override(task_id=f"build_{name}")(name)
 # ```
 #
 # ## 10. Now you

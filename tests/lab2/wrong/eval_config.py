@@ -2,5 +2,5 @@
 MUST_FAIL = ["test_a_config_cannot_run_code"]
 FIRST_REASON = r'ran a shell command|safe_load'
 EDITS = [
-    ("raw = yaml.safe_load(Path(path).read_text(encoding=\"utf-8\"))", "raw = yaml.load(Path(path).read_text(encoding=\"utf-8\"), Loader=yaml.Loader)"),
+    ('raw = parse_yaml(data.decode("utf-8"), path.name)', 'raw = yaml.load(data.decode("utf-8"), Loader=yaml.Loader)'),
 ]
