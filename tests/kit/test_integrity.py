@@ -8,6 +8,7 @@ full marks: the proof that the cheat is real and that the jail is what stops it.
 """
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 
@@ -100,12 +101,13 @@ def test_a_grader_without_root_jails_submissions_in_a_user_namespace(tmp_path, c
 SHM_PROBE = "/dev/shm/labkit-shm-probe"
 SHM_WRITER = '''
     written = 0
-    try:
-        with open("/dev/shm/labkit-shm-probe", "wb") as shm:  # RAM the whole machine shares
-            for _ in range(100):
-                shm.write(bytes(2**20))
-                shm.flush()
-                written += 1
+    try:  # ten 10 MB files: each under the 64 MB file-size limit, 100 MB in all
+        for n in range(10):
+            with open(f"/dev/shm/labkit-shm-probe-{n}", "wb") as shm:  # RAM the whole machine shares
+                for _ in range(10):
+                    shm.write(bytes(2**20))
+                    shm.flush()
+                    written += 1
     except OSError:  # ENOSPC: the jail's /dev/shm is small
         pass
     if written >= 100:
@@ -116,8 +118,8 @@ SHM_WRITER = '''
 @pytest.mark.skipif(jail.mode() == jail.NO_JAIL, reason="this machine has no jail (see labkit.grading.jail)")
 def test_a_submission_gets_a_small_private_dev_shm_and_leaves_nothing_in_the_machines(tmp_path, cold_state):
     """Issue 17 #3: a submission wrote 1 GB to the machine's /dev/shm, and it stayed there."""
-    if os.path.exists(SHM_PROBE):
-        os.unlink(SHM_PROBE)
+    for left in glob.glob(SHM_PROBE + "*"):
+        os.unlink(left)
     _reference_copy("lab1", tmp_path / "submissions" / "mallory")
     lab_file = tmp_path / "submissions" / "mallory" / "labs" / lab_dir("lab1").name / "lab1_dedupe_upsert.py"
     source = lab_file.read_text()
@@ -127,4 +129,4 @@ def test_a_submission_gets_a_small_private_dev_shm_and_leaves_nothing_in_the_mac
     by_name = {t.nodeid.split("::")[-1]: t for t in result.graded[0].result.tests}
     to_rows = by_name["test_transform_makes_one_row_per_day"]
     assert to_rows.outcome == PASSED, f"the jail's /dev/shm took 100 MB: {to_rows.reason}"
-    assert not os.path.exists(SHM_PROBE), "the submission's file is in the machine's /dev/shm after grading"
+    assert not glob.glob(SHM_PROBE + "*"), "the submission's files are in the machine's /dev/shm after grading"
