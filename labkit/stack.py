@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +199,9 @@ def _metadata_db(stack: Stack) -> airflow_metadata.MetadataDB:
     db = airflow_metadata.create(server, f"airflow_meta_{os.getpid()}")
     s3.ensure_bucket(stack.env.get("LABKIT_S3_ENDPOINT") or os.environ.get("LABKIT_S3_ENDPOINT"), BACKUP_BUCKET)
     stack.env["AIRFLOW_VAR_BACKUP_BUCKET"] = BACKUP_BUCKET
+    # The key lab 6 signs its backup manifests with: in the environment, apart from the
+    # bucket and from the metadata DB the backups hold (a new one per stack).
+    stack.env.setdefault("AIRFLOW_VAR_BACKUP_MANIFEST_SECRET", secrets.token_hex(32))
     return db
 
 

@@ -20,12 +20,14 @@
 # trigger someone did in the UI. Lose that database and Airflow wakes up with amnesia. Its
 # logs, meanwhile, grow with every task until the disk is full. This lesson backs up a real
 # metadata DB to S3, restores it and **proves** the copy is identical, shows what a backup
-# is worth without the Fernet key, and cleans a log folder safely.
+# is worth without the Fernet key, cleans a log folder safely, and makes the restore one you
+# can trust: only a backup signed with a key kept apart, and all or nothing.
 #
 # **This lab's files:** [the task (README)](../labs/lab6_backups/README.md) ·
 # your starters [lab6_backup_metadata.py](../labs/lab6_backups/lab6_backup_metadata.py),
 # [backups/pg.py](../labs/lab6_backups/backups/pg.py),
 # [backups/store.py](../labs/lab6_backups/backups/store.py),
+# [backups/restore.py](../labs/lab6_backups/backups/restore.py),
 # [backups/secrets.py](../labs/lab6_backups/backups/secrets.py) and
 # [backups/logs.py](../labs/lab6_backups/backups/logs.py) (the other files are given) ·
 # check your work with the `check(...)` cells below, or `make test lab6` in a terminal.
@@ -47,11 +49,18 @@ print(services.describe())
 # lab is still yours to write; `run(...)` runs one of the lab's DAGs with `dag.test()` and
 # times it. The notebook never prints a password, a key or a DSN with a password in it:
 # `masked(...)` shows only the length of a secret.
+#
+# `SIGNING_KEY` is the key the backup manifests are signed with (section 7): the Variable
+# `backup_manifest_secret`, which a deployment keeps in its environment or a secrets backend.
+# This lesson makes one up for itself when the environment has none.
 
 # %%
 import contextlib
+import hashlib
 import io
+import json
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -84,6 +93,7 @@ BUCKET = os.environ["AIRFLOW_VAR_BACKUP_BUCKET"]
 s3 = boto3.client("s3", endpoint_url=os.environ["LABKIT_S3_ENDPOINT"], region_name="us-east-1",
                   aws_access_key_id="labkit", aws_secret_access_key="labkit")
 SCRATCH = f"lab6_drill_{os.getpid()}"  # the restore drill's database: never the source
+SIGNING_KEY = os.environ.setdefault("AIRFLOW_VAR_BACKUP_MANIFEST_SECRET", secrets.token_hex(32))
 
 
 def masked(secret):
@@ -113,7 +123,8 @@ def run(dag, day=None, **conf):
     return result
 
 
-print("metadata DB:", services.metadata_db.server.safe_dsn(meta.name), "| Fernet key:", masked(meta.fernet_key))
+print("metadata DB:", services.metadata_db.server.safe_dsn(meta.name), "| Fernet key:", masked(meta.fernet_key),
+      "| manifest signing key:", masked(SIGNING_KEY))
 
 # %% [markdown]
 # ## 1. Why back up the metadata DB, and when not to do it yourself (메타데이터 백업하기)
@@ -161,8 +172,8 @@ print(f"{tables} tables in all")
 # %% [markdown]
 # ## 2. The backup, live: four days, keep the newest three
 #
-# `lab6_backup_metadata`: `backup` (snapshot → `pg_dump` → SHA-256 → upload, plus a manifest
-# of every table's fingerprint) → `retention` (keep the newest `keep`). We start from an
+# `lab6_backup_metadata`: `backup` (snapshot → `pg_dump` → SHA-256 → upload, plus a signed
+# manifest of every table's fingerprint) → `retention` (keep the newest `keep`). We start from an
 # empty prefix and run it for 1–4 March 2026 with `keep=3`. Each run adds its own rows to
 # the metadata DB, so each dump is a little larger than the last.
 
@@ -220,28 +231,35 @@ if backed_up:
     except TODO as todo:
         print(f"Not written yet — {todo}\n{HINT}")
     newest_key = store.newest(s3, BUCKET)
-    manifest = store.read_manifest(s3, BUCKET, newest_key)
-    show([(t, rows, checksum[:12] + "…") for t, (rows, checksum) in manifest.items()
-          if t in ("dag_run", "task_instance", "variable", "connection", "log")],
-         ["table", "rows", "md5 of its rows"])
-    print(f"the manifest of {newest_key}: {len(manifest)} tables (five shown)")
+    try:
+        manifest = store.read_manifest(s3, BUCKET, newest_key, SIGNING_KEY)
+        show([(t, rows, checksum[:12] + "…") for t, (rows, checksum) in manifest["tables"].items()
+              if t in ("dag_run", "task_instance", "variable", "connection", "log")],
+             ["table", "rows", "md5 of its rows"])
+        print(f"the manifest of {newest_key}: {len(manifest['tables'])} tables (five shown), the dump's SHA-256 "
+              f"{manifest['sha256'][:16]}…, and its signature (section 7)")
+    except TODO as todo:
+        print(f"Not written yet — {todo}\n{HINT}")
 
 # %% [markdown]
 # ## 3. Restore it, and prove it (복원 훈련)
 #
 # A backup nobody has restored is a hope. `lab6_restore_drill` downloads the newest backup,
-# checks its SHA-256, restores it into a database created for the drill (never the source),
-# and compares every table with the manifest. The same steps, by hand first, timed:
+# checks its SHA-256, restores it into a scratch database, compares every table with the
+# manifest, and only then puts the result in place of the drill's database (never the
+# source; section 7 says why the scratch database, and the signature checked first). The
+# same steps, by hand first, timed:
 
 # %%
 restored = None
 if backed_up:
-    copy = restore_mod.recreate_database(SOURCE, SCRATCH)
+    copy = SOURCE.with_name(SCRATCH)
     try:
-        restored = restore_mod.restore_newest(s3, BUCKET, copy)
-        different = restore_mod.differences(store.read_manifest(s3, BUCKET, restored["key"]), copy)
+        restored = restore_mod.restore_newest(s3, BUCKET, copy, SIGNING_KEY)
+        different = restore_mod.differences(store.read_manifest(s3, BUCKET, restored["key"], SIGNING_KEY)["tables"], copy)
         show([("backup", restored["key"]), ("size", f"{restored['bytes']:,} bytes"),
-              ("sha256", restored["sha256"][:16] + "…"), ("download + verify + restore", f"{restored['seconds']} s"),
+              ("sha256", restored["sha256"][:16] + "…"),
+              ("verify + download + restore + compare + swap", f"{restored['seconds']} s"),
               ("tables that differ from the manifest", len(different))], ["", "restore of the newest backup"])
     except TODO as todo:
         print(f"Not written yet — {todo}\n{HINT}")
@@ -259,8 +277,8 @@ if drill_dag:
 
 # %% [markdown]
 # **A corrupted backup must be refused.** Replace the newest object's bytes (flip a few in
-# the middle) but keep its recorded SHA-256 — what a broken disk, a bad copy or a tampered
-# object looks like:
+# the middle) but keep its recorded SHA-256 — what a broken disk or a bad copy looks like.
+# (Someone *tampering* with it would recompute the checksum too: section 7.)
 
 # %%
 corrupted = False
@@ -303,7 +321,7 @@ if corrupted:
 # %% [markdown]
 # ### ✏️ Your turn: part 2 — retention and restore
 #
-# The lab has four graded parts, numbered as in the README's points table; this lesson
+# The lab has five graded parts, numbered as in the README's points table; this lesson
 # meets part 2 first. Write `apply_retention` and `download_verified` in
 # [backups/store.py](../labs/lab6_backups/backups/store.py) (the table in the
 # [README](../labs/lab6_backups/README.md) says what each must do): keep the newest `keep`
@@ -545,7 +563,102 @@ if cleaned:
 check("lab6", "logs")
 
 # %% [markdown]
-# ## 7. A production configuration (Airflow Configuration for Production Usage)
+# ## 7. A restore you can trust: signed, and all or nothing
+#
+# Two ways the restore of section 3 could still hurt you.
+#
+# **A checksum beside the object detects accidents, not tampering.** The SHA-256 in the
+# object's metadata and in the manifest sit in the same bucket as the dump: whoever can
+# rewrite the dump (a leaked key, a compromised CI job, a careless script) rewrites them in
+# the same minute, and every check of section 3 passes. So the manifest carries one more
+# field, `hmac_sha256`: an HMAC-SHA256 of the manifest made with a key that is **not** in
+# the bucket (`SIGNING_KEY`, the Variable `backup_manifest_secret`). Without the key nobody
+# can produce it, and since the manifest records the dump's SHA-256, the dump is bound to
+# it too. `read_manifest` checks it with `hmac.compare_digest` before anything is
+# downloaded — a dump is SQL that pg_restore runs with the restoring role's rights. Keep the
+# key where a restore can reach it when the metadata DB is gone (a secrets backend, the
+# deployment's environment), not as a Variable stored *in* the metadata DB — it would sit
+# inside the very backups it protects.
+#
+# **pg_restore is not atomic.** It runs the dump statement by statement: a dump that lost
+# its end leaves the tables it got to, in whatever database it was pointed at. No signature
+# helps when the backup itself was broken when signed (a backup that ignored pg_dump's exit
+# code signs its truncated dump in good faith). So `restore_all_or_nothing` never points
+# pg_restore at the target: it restores into `<target>_restoring`, compares it with the
+# manifest, and only then swaps the two with `ALTER DATABASE … RENAME` in one transaction.
+#
+# Both, live, on the drill's database of section 3. First, someone with write access to the
+# bucket but not the key truncates the newest dump and recomputes both checksums:
+
+# %%
+def database_names():
+    with SOURCE.connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", (SCRATCH + "%",))
+        names = [name for (name,) in cur.fetchall()]
+    conn.close()
+    return names
+
+
+tampered = None
+if restored:
+    key = store.newest(s3, BUCKET)
+    dump_bytes = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    manifest_bytes = s3.get_object(Bucket=BUCKET, Key=store.manifest_key(key))["Body"].read()
+    tampered = json.loads(manifest_bytes)
+    truncated = dump_bytes[:-512]
+    tampered["sha256"] = hashlib.sha256(truncated).hexdigest()  # both checksums recomputed…
+    s3.put_object(Bucket=BUCKET, Key=key, Body=truncated, Metadata={"sha256": tampered["sha256"]})
+    s3.put_object(Bucket=BUCKET, Key=store.manifest_key(key), Body=json.dumps(tampered).encode())  # …the signature not
+    drill_before = pg.fingerprints(SOURCE.with_name(SCRATCH))
+    try:
+        restore_mod.restore_newest(s3, BUCKET, SOURCE.with_name(SCRATCH), SIGNING_KEY)
+        print("restored a tampered backup!")
+    except pg.BackupError as error:
+        print("refused:", error)
+    except TODO as todo:
+        print(f"Not written yet — {todo}\n{HINT}")
+
+# %% [markdown]
+# Refused before a byte was downloaded. Now the other case: the same truncated dump with a
+# manifest signed **with** the key — what a backup that ignored pg_dump's exit code would
+# have produced. The signature verifies; pg_restore fails halfway, in the scratch database:
+
+# %%
+if tampered is not None:
+    tampered["hmac_sha256"] = store.manifest_signature(tampered, SIGNING_KEY)
+    s3.put_object(Bucket=BUCKET, Key=store.manifest_key(key), Body=json.dumps(tampered).encode())
+    try:
+        restore_mod.restore_newest(s3, BUCKET, SOURCE.with_name(SCRATCH), SIGNING_KEY)
+        print("restored a truncated backup!")
+    except pg.BackupError as error:
+        print("refused:", str(error)[:300])
+    except TODO as todo:
+        print(f"Not written yet — {todo}\n{HINT}")
+    show([("the drill's database", "as it was" if pg.fingerprints(SOURCE.with_name(SCRATCH)) == drill_before
+           else "CHANGED"), ("databases named after it", ", ".join(database_names()))], ["after the failed restore", ""])
+    s3.put_object(Bucket=BUCKET, Key=key, Body=dump_bytes, Metadata={"sha256": hashlib.sha256(dump_bytes).hexdigest()})
+    s3.put_object(Bucket=BUCKET, Key=store.manifest_key(key), Body=manifest_bytes)  # the genuine backup, back
+    print("the genuine backup is back in place")
+
+# %% [markdown]
+# The target is exactly as it was and no `_restoring` copy is left: the scratch database was
+# dropped when pg_restore failed. Pointed at the target itself, the same restore would have
+# left it half restored — the course's way, and the reason this part exists.
+#
+# ### ✏️ Your turn: part 5 — a safe restore
+#
+# Write `manifest_signature` and the signature check in `read_manifest` in
+# [backups/store.py](../labs/lab6_backups/backups/store.py), and the checks of `restore_newest`
+# and `restore_all_or_nothing` in [backups/restore.py](../labs/lab6_backups/backups/restore.py)
+# (the [README](../labs/lab6_backups/README.md) says what each must do). The tests tamper with
+# backups without the key, truncate one and sign it with the key, and restore onto a metadata
+# DB that has moved on since its backup. Save (Ctrl+S), then run the cell below.
+
+# %%
+check("lab6", "safe_restore")
+
+# %% [markdown]
+# ## 8. A production configuration (Airflow Configuration for Production Usage)
 #
 # The course's checklist, in Airflow 3.3 terms:
 #
@@ -558,7 +671,7 @@ check("lab6", "logs")
 # | large volumes for logs and data | `[logging] base_log_folder`, `[logging] dag_processor_child_process_log_directory` on their own volume; or `remote_logging` to S3 | a full disk stops Airflow |
 # | periodic log cleanup | `lab6_cleanup_logs` daily | section 6 |
 # | health-check monitoring | `GET /api/v2/monitor/health` from outside, alerting on stale heartbeats | lab 4 |
-# | backups | metadata DB (managed snapshots/PITR, or `lab6_backup_metadata` + a weekly drill), Variables/Connections export, the **Fernet key** kept apart | sections 2–5 |
+# | backups | metadata DB (managed snapshots/PITR, or `lab6_backup_metadata` + a weekly drill), Variables/Connections export, the **Fernet key** and the **manifest signing key** kept apart | sections 2–5, 7 |
 # | UTC everywhere | `[core] default_timezone = utc`, servers in UTC, time-zone-aware `start_date`s | no runs lost or doubled at daylight-saving changes |
 # | where the DAGs are, how often they are scanned | `[core] dags_folder`; `[dag_processor] refresh_interval` (was `[scheduler] dag_dir_list_interval`) | new files appear after this many seconds |
 # | old rows in the metadata DB | `airflow db clean --clean-before-timestamp …` (deletes old runs, task instances, logs, XComs; keeps a copy in archive tables unless `--skip-archive`) | the DB, and its backups, stay small |
@@ -568,7 +681,7 @@ check("lab6", "logs")
 # Airflow 2 `airflow.cfg` that were renamed or removed.
 
 # %% [markdown]
-# ## 8. Airflow 2 → 3, for this lab
+# ## 9. Airflow 2 → 3, for this lab
 #
 # | Airflow 2 (the course) | Airflow 3.3 |
 # |---|---|
@@ -582,12 +695,12 @@ check("lab6", "logs")
 # | `airflow variables export` / `airflow connections export` | the same commands; still plaintext, still only what is in the DB |
 
 # %% [markdown]
-# ## 9. Now you
+# ## 10. Now you
 #
 # Your turn: **[`labs/lab6_backups/README.md`](../labs/lab6_backups/README.md)** has the task, the points
 # and hints; each *Your turn* cell above grades one part. With every part written and saved
-# (Ctrl+S), grade the whole lab — your backup, restore, export and cleanup, against a fresh
-# metadata DB of its own:
+# (Ctrl+S), grade the whole lab — your backup, restore, export, cleanup and safe restore,
+# against a fresh metadata DB of its own:
 
 # %%
 check("lab6")

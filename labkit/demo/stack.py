@@ -148,6 +148,7 @@ def start(
         s3.ensure_bucket(services.env.get("LABKIT_S3_ENDPOINT") or os.environ.get("LABKIT_S3_ENDPOINT"),
                          s3.BACKUP_BUCKET)
         os.environ["AIRFLOW_VAR_BACKUP_BUCKET"] = s3.BACKUP_BUCKET
+        os.environ["AIRFLOW_VAR_BACKUP_MANIFEST_SECRET"] = secrets["backup_manifest_secret"]
 
         log("Airflow: API server + UI, scheduler, DAG processor, triggerer…")
         home = airflow.AirflowHome(state.airflow_home, state.airflow_home / "dags")

@@ -1,7 +1,8 @@
 """What the class demo keeps between runs: `.labkit/demo/` (git-ignored).
 
-    secrets.json   mode 600: the Airflow logins, the Fernet key, the API's signing keys and
-                   the PostgreSQL password, generated on first use (nothing to commit)
+    secrets.json   mode 600: the Airflow logins, the Fernet key, the API's signing keys, the
+                   PostgreSQL password and the key lab 6 signs backup manifests with,
+                   generated on first use (nothing to commit)
     postgres/      the embedded PostgreSQL's data: the metadata DB and the warehouse
     airflow/       AIRFLOW_HOME: DAGs folder (links to dags/), task logs, component logs
     screenshots/   what the browser check saw
@@ -23,7 +24,12 @@ from typing import IO
 from labkit.paths import state_dir
 from labkit.private_files import write_private
 
-SECRET_NAMES = ("admin_password", "monitor_password", "fernet_key", "jwt_secret", "api_secret_key", "postgres_password")
+SECRET_NAMES = ("admin_password", "monitor_password", "fernet_key", "jwt_secret", "api_secret_key", "postgres_password",
+                "backup_manifest_secret")
+# The ones the kept database cannot do without: its password, and the key its Connections
+# and Variables are encrypted with. The others (logins, token keys, the backups' signing key)
+# may be made anew, with a note in the banner's log at worst.
+OPENS_THE_DATA = ("fernet_key", "postgres_password")
 
 
 class DemoBusy(RuntimeError):
@@ -65,7 +71,7 @@ class DemoState:
 
         path = self.folder / "secrets.json"
         known = _read_secrets(path)
-        missing = [name for name in SECRET_NAMES if not known.get(name)]
+        missing = [name for name in OPENS_THE_DATA if not known.get(name)]
         if missing and (self.postgres_folder / "data" / "PG_VERSION").exists():
             # New secrets would not open the old database (its password, its Fernet key):
             # better stop here than fail later at login or at decrypting a connection.
@@ -79,6 +85,7 @@ class DemoState:
             "jwt_secret": secrets.token_urlsafe(64),
             "api_secret_key": secrets.token_urlsafe(32),
             "postgres_password": secrets.token_urlsafe(16),
+            "backup_manifest_secret": secrets.token_hex(32),
         }
         values = {name: known.get(name) or made[name] for name in SECRET_NAMES}
         if values != known:

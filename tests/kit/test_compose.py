@@ -81,6 +81,7 @@ def local_env() -> dict[str, str]:
     env.update(airflow_metadata.MetadataDB(pg, "airflow_demo", "k").env())
     env.update(airflow.AirflowHome(Path("/tmp/home"), Path("/tmp/home/dags")).env())
     env["AIRFLOW_VAR_BACKUP_BUCKET"] = stack.BACKUP_BUCKET  # labkit/demo/stack.py sets it by hand
+    env["AIRFLOW_VAR_BACKUP_MANIFEST_SECRET"] = "x"  # so does the manifests' signing key (a secret of its own)
     return env
 
 

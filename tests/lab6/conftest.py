@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets as token
 import tempfile
 
 import pytest
@@ -111,6 +112,16 @@ def s3(aws_s3, monkeypatch):
     client.create_bucket(Bucket=BUCKET)
     monkeypatch.setenv("AIRFLOW_VAR_BACKUP_BUCKET", BUCKET)
     return client
+
+
+@pytest.fixture(autouse=True)
+def signing_key(monkeypatch):
+    """The key the backup manifests are signed with: the Variable backup_manifest_secret, set in
+    the environment (AIRFLOW_VAR_…) as a deployment or a secrets backend would hold it — never
+    in the bucket, never in the metadata DB it protects. A new one for every test."""
+    key = token.token_hex(32)
+    monkeypatch.setenv("AIRFLOW_VAR_BACKUP_MANIFEST_SECRET", key)
+    return key
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -14,6 +16,8 @@ from psycopg2 import sql
 
 BUCKET = "airflow-backups"
 PREFIX = "airflow_backup"
+MANIFESTS = "airflow_backup_manifests"
+SIGNATURE = "hmac_sha256"
 # A pg_dump that fails halfway: a truncated file on disk, then exit code 1 (the server
 # went away mid-dump). A backup that ignores the exit code uploads this.
 FAILING_PG_DUMP = """\
@@ -118,6 +122,99 @@ def snapshot_of(args: list[str]) -> str | None:
         if arg == "--snapshot" and i + 1 < len(args):
             return args[i + 1]
     return None
+
+
+# A pg_restore that notes its arguments (one JSON list per call) and then runs the real one:
+# whether a restore handed it a dump at all, and into which database.
+RECORDING_PG_RESTORE = RECORDING_PG_DUMP
+
+
+def recording_pg_restore(folder: Path) -> tuple[Path, Path]:
+    """(a bin folder for PG_BIN_DIR whose pg_restore records its arguments, the file it records them in)."""
+    from labkit.services import postgres
+
+    real = postgres.bin_dir()
+    log = folder / "pg_restore.calls"
+    fake_tool(folder, "pg_restore", f"REAL = {str(real / 'pg_restore')!r}\nLOG = {str(log)!r}\n" + RECORDING_PG_RESTORE)
+    (folder / "pg_dump").symlink_to(real / "pg_dump")
+    return folder, log
+
+
+pg_restore_calls = pg_dump_calls  # the same record: one JSON argument list per call
+
+
+def restored_into(args: list[str]) -> str | None:
+    """The database a pg_restore command line restores into (--dbname=…, -d …), if any."""
+    for i, arg in enumerate(args):
+        if arg.startswith("--dbname="):
+            return arg.split("=", 1)[1]
+        if arg in ("-d", "--dbname") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("-d") and len(arg) > 2:
+            return arg[2:]
+    return None
+
+
+# -- signed manifests, made and checked with the kit's own code ----------------------------------
+def manifest_key(key: str) -> str:
+    return f"{MANIFESTS}/{key.rsplit('/', 1)[-1]}.json"
+
+
+def canonical(manifest: dict) -> bytes:
+    """What the README says a signature covers: the manifest without its signature, as JSON with
+    sorted keys and no spaces."""
+    return json.dumps({k: v for k, v in manifest.items() if k != SIGNATURE}, sort_keys=True, separators=(",", ":")).encode()
+
+
+def kit_signature(manifest: dict, secret: str) -> str:
+    """HMAC-SHA256 of canonical(manifest) under `secret`, in hex."""
+    return hmac.digest(secret.encode(), canonical(manifest), "sha256").hex()  # the kit's own signer
+
+
+def put_manifest(s3, key: str, sha256: str, tables: dict, secret: str | None, *, signature: str | None = None,
+                 backup: str | None = None) -> dict:
+    """Write the manifest of backup `key`: signed with `secret` (unsigned when None), or carrying
+    `signature` as given; `backup` is the key it says it belongs to (`key` by default)."""
+    manifest = {"backup": backup or key, "sha256": sha256, "tables": {t: list(v) for t, v in tables.items()}}
+    if signature is not None:
+        manifest[SIGNATURE] = signature
+    elif secret is not None:
+        manifest[SIGNATURE] = kit_signature(manifest, secret)
+    s3.put_object(Bucket=BUCKET, Key=manifest_key(key), Body=json.dumps(manifest, indent=1).encode(),
+                  ContentType="application/json")
+    return manifest
+
+
+def read_json(s3, key: str) -> dict | None:
+    try:
+        return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
+# -- databases on the test server --------------------------------------------------------------
+# The names the kit's fixtures give (a test's own warehouse, metadata DB, drill copy): whatever
+# other name appears during a test was made by the code under test.
+FIXTURE_NAME = re.compile(r"(t_[0-9a-f]{12}|meta_[0-9a-f]{10})_\d+")
+
+
+def database_names(server) -> set[str]:
+    conn = server.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT datname FROM pg_database WHERE NOT datistemplate")
+            return {name for (name,) in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+def left_behind(server, before: set[str], target: str) -> list[str]:
+    """Databases a restore onto `target` left: any named after the target, and any new one that
+    belongs to no other test (other grading runs may share the server)."""
+    now = database_names(server)
+    ours = {name for name in now if target in name and name != target}
+    foreign = {name for name in now - before if not FIXTURE_NAME.search(name) and name != "postgres"}
+    return sorted(ours | foreign)
 
 
 def failing_pg_dump(folder: Path) -> Path:

@@ -8,7 +8,7 @@ import pytest
 
 from labkit.grading.checks import check, check_equal, finishes_within
 from labkit.services import airflow_metadata
-from tests.lab6.helpers import BUCKET, PREFIX, first_line, not_written, objects, put_backup
+from tests.lab6.helpers import BUCKET, PREFIX, first_line, not_written, objects, put_backup, put_manifest
 
 DAYS = [f"202603{d:02d}T000000" for d in (14, 15, 16, 17, 18, 19)]
 BACKUPS = [f"{PREFIX}/metadata-{stamp}.dump" for stamp in DAYS]
@@ -60,7 +60,7 @@ def test_retention_never_deletes_the_newest_backup(store, s3):
 @pytest.mark.points(2)
 @pytest.mark.timeout(70)  # its own waits (finishes_within) add up to 60 s
 def test_a_corrupted_backup_is_refused_before_restoring(pg, restore, s3, metadata_db, empty_database, tmp_path, pg_server,
-                                                        monkeypatch):
+                                                        monkeypatch, signing_key):
     """A backup whose bytes no longer match its recorded SHA-256 is refused (BackupError naming the key); nothing is restored"""
     dump = tmp_path / "good.dump"
     airflow_metadata.dump(metadata_db, dump)
@@ -68,6 +68,7 @@ def test_a_corrupted_backup_is_refused_before_restoring(pg, restore, s3, metadat
     key = BACKUPS[-1]
     good_sha = hashlib.sha256(data).hexdigest()
     put_backup(s3, key, data[:-100] + b"\0" * 100, sha256=good_sha)  # corrupted in storage
+    put_manifest(s3, key, good_sha, {}, signing_key)  # its manifest, signed when the backup was made
     handed = []  # what reached pg_restore (restore_newest calls pg.restore once download_verified returned)
     real_restore = restore.restore
 
@@ -76,7 +77,7 @@ def test_a_corrupted_backup_is_refused_before_restoring(pg, restore, s3, metadat
         return real_restore(path, *args, **kwargs)
 
     monkeypatch.setattr(restore, "restore", pg_restore)
-    outcome = finishes_within(60, lambda: restore.restore_newest(s3, BUCKET, empty_database), "restore_newest()")
+    outcome = finishes_within(60, lambda: restore.restore_newest(s3, BUCKET, empty_database, signing_key), "restore_newest()")
     not_written(outcome.error)
     hint = "compare sha256_file(download) with head_object(...)['Metadata']['sha256'] before pg_restore"
     check(not handed, "the corrupted backup was handed to pg_restore: download_verified did not compare its SHA-256 with "

@@ -5,11 +5,23 @@
 
 Keys sort by date, so "the newest" and "all but the newest N" need no clock and no
 LastModified (which a copy or a re-upload changes). Beside each backup, under
-`airflow_backup_manifests/`, a manifest records every table's fingerprint as of the dump:
-what a restore must reproduce exactly.
+`airflow_backup_manifests/`, a manifest records every table's fingerprint as of the dump
+and the dump's SHA-256: what a restore must reproduce exactly.
+
+The manifest is **signed** (HMAC-SHA256, field `hmac_sha256`) with a key that is not in the
+bucket. A checksum stored beside an object only detects accidents (a flipped bit, a
+truncated copy): whoever can rewrite the object can rewrite its checksum too, and the
+`x-amz-meta-sha256` of a rewritten dump is simply recomputed. A signature made with a key
+kept apart cannot be recomputed without that key, so a manifest rewritten by anyone who
+holds only the bucket no longer verifies; and since the signed manifest records the dump's
+SHA-256, the dump is bound to it as well. The key lives where the restore can reach it when
+the metadata DB is gone: a secrets backend, or the deployment's environment
+(`AIRFLOW_VAR_BACKUP_MANIFEST_SECRET`), never the metadata DB it protects nor the bucket.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from datetime import datetime
@@ -19,6 +31,7 @@ from backups.pg import BackupError, sha256_file
 
 PREFIX = "airflow_backup"
 MANIFESTS = "airflow_backup_manifests"
+SIGNATURE = "hmac_sha256"  # the manifest's field holding its signature
 NAME = re.compile(r"metadata-(\d{8}T\d{6})\.dump")
 
 
@@ -70,18 +83,59 @@ def manifest_key(key: str) -> str:
     return f"{MANIFESTS}/{key.rsplit('/', 1)[-1]}.json"
 
 
-def write_manifest(s3, bucket: str, key: str, tables: dict[str, tuple[int, str]], sha256: str) -> None:
-    body = json.dumps({"backup": key, "sha256": sha256, "tables": tables}, indent=1, sort_keys=True)
+def canonical(manifest: dict) -> bytes:
+    """The bytes a manifest's signature covers: the manifest without its signature, as JSON with
+    sorted keys and no spaces. Signer and verifier must hash the very same bytes, whatever the
+    indentation the manifest was stored with."""
+    unsigned = {name: value for name, value in manifest.items() if name != SIGNATURE}
+    return json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
+
+
+def manifest_signature(manifest: dict, secret: str) -> str:
+    """The HMAC-SHA256 of `canonical(manifest)` under the key `secret`, as 64 hex digits.
+
+    Keyed: a plain SHA-256 of the manifest would be one more checksum, which anyone who can
+    write the bucket recomputes after rewriting it."""
+    # TODO: hmac.new(<secret as bytes>, canonical(manifest), hashlib.sha256).hexdigest() (a keyed hash: hashlib.sha256 of the manifest alone is a checksum anyone can recompute)
+    raise NotImplementedError('TODO: hmac.new(<secret as bytes>, canonical(manifest), hashlib.sha256).hexdigest() (a keyed hash: hashlib.sha256 of the manifest alone is a checksum anyone can recompute)')
+
+
+def _signing_key(secret: str | None) -> str:
+    if not secret:
+        raise BackupError("no manifest signing key: set the Variable backup_manifest_secret in a secrets backend or the "
+                          "environment (AIRFLOW_VAR_BACKUP_MANIFEST_SECRET), not in the metadata DB nor the bucket")
+    return secret
+
+
+def write_manifest(s3, bucket: str, key: str, tables: dict[str, tuple[int, str]], sha256: str, secret: str) -> None:
+    """The manifest of backup `key` (its SHA-256 and every table's fingerprint), signed with `secret`."""
+    manifest = {"backup": key, "sha256": sha256, "tables": tables}
+    manifest[SIGNATURE] = manifest_signature(manifest, _signing_key(secret))
+    body = json.dumps(manifest, indent=1, sort_keys=True)
     s3.put_object(Bucket=bucket, Key=manifest_key(key), Body=body.encode(), ContentType="application/json")
 
 
-def read_manifest(s3, bucket: str, key: str) -> dict[str, tuple[int, str]]:
-    """The fingerprints recorded when `key` was made (BackupError when there are none)."""
+def read_manifest(s3, bucket: str, key: str, secret: str | None) -> dict:
+    """The manifest of backup `key`, {"backup", "sha256", "tables": {table: (rows, md5)}}, once its
+    signature verifies with `secret`. BackupError when there is none, or it does not verify."""
+    secret = _signing_key(secret)
     try:
         body = s3.get_object(Bucket=bucket, Key=manifest_key(key))["Body"].read()
     except s3.exceptions.NoSuchKey:
-        raise BackupError(f"no manifest for {key}: nothing to compare a restore with") from None
-    return {table: (rows, checksum) for table, (rows, checksum) in json.loads(body)["tables"].items()}
+        raise BackupError(f"no manifest for {key}: nothing to verify a restore with") from None
+    try:
+        manifest = json.loads(body)
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict):
+        raise BackupError(f"the manifest of {key} is not a JSON object: refusing to restore")
+    # TODO: refuse (BackupError naming the key and the signature) a manifest with no SIGNATURE field, or whose signature is not manifest_signature(manifest, secret) — compare with hmac.compare_digest, never == (its time tells a forger how many leading characters are right); and one signed for another backup (manifest["backup"] != key: an older backup copied under a newer name)
+    raise NotImplementedError('TODO: refuse (BackupError naming the key and the signature) a manifest with no SIGNATURE field, or whose signature is not manifest_signature(manifest, secret) — compare with hmac.compare_digest, never == (its time tells a forger how many leading characters are right); and one signed for another backup (manifest["backup"] != key: an older backup copied under a newer name)')
+    try:
+        tables = {table: (rows, checksum) for table, (rows, checksum) in manifest["tables"].items()}
+        return {"backup": manifest["backup"], "sha256": manifest["sha256"], "tables": tables}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise BackupError(f"the manifest of {key} lacks its backup, sha256 or tables: refusing to restore") from None
 
 
 def drop_orphan_manifests(s3, bucket: str, prefix: str = PREFIX) -> list[str]:

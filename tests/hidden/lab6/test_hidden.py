@@ -16,10 +16,10 @@ KEY = f"{PREFIX}/metadata-20260321T000000.dump"
 
 @pytest.mark.points(1)
 @pytest.mark.timeout(40)  # its own waits (finishes_within) add up to 30 s
-def test_a_backup_without_a_recorded_checksum_is_refused(restore, pg, s3, empty_database):
-    """A backup object carrying no sha256 metadata cannot be verified, so it is refused (BackupError)"""
+def test_a_backup_without_a_recorded_checksum_is_refused(restore, pg, s3, empty_database, signing_key):
+    """A backup object carrying no sha256 metadata and no manifest cannot be verified, so it is refused (BackupError), even with the signing key at hand"""
     s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/metadata-20260401T000000.dump", Body=b"PGDMP whatever")
-    outcome = finishes_within(30, lambda: restore.restore_newest(s3, BUCKET, empty_database), "restore_newest()")
+    outcome = finishes_within(30, lambda: restore.restore_newest(s3, BUCKET, empty_database, signing_key), "restore_newest()")
     not_written(outcome.error)
     check(isinstance(outcome.error, pg.BackupError),
           f"expected BackupError for a backup without a checksum, got {type(outcome.error).__name__ if outcome.error else 'no error'}",
