@@ -56,10 +56,12 @@ def discover(folder: Path) -> list[Submission]:
     return found
 
 
-def check_limits(what: str, files: int, size: int) -> None:
-    """The one rule for zips and folders alike: at most MAX_FILES files and MAX_BYTES."""
+def check_limits(what: str, files: int, size: int, *, counted_all: bool = True) -> None:
+    """The one rule for zips and folders alike: at most MAX_FILES files and MAX_BYTES.
+    `counted_all`: False while a folder is still being walked (the count is a lower bound)."""
     if files > MAX_FILES:
-        raise ValueError(f"the {what} holds more than {MAX_FILES} files")
+        count = f"{files} files" if counted_all else f"more than {MAX_FILES} files"
+        raise ValueError(f"the {what} holds {count} (limit {MAX_FILES})")
     if size > MAX_BYTES:
         raise ValueError(f"the {what} holds more than {MAX_BYTES // 2**20} MB (a lab is a few KB: "
                          "hand in the lab's folder only, without data files)")
@@ -76,7 +78,7 @@ def _measure_folder(folder: Path) -> None:
                 continue
             files += 1
             size += path.stat().st_size
-            check_limits("folder", files, size)
+            check_limits("folder", files, size, counted_all=False)
 
 
 def unpack(submission: Submission, target: Path) -> Path:
