@@ -286,6 +286,9 @@ def test_a_broken_config_fails_alone(lab, tmp_path, monkeypatch):
         raise
     except Exception as err:
         fail(f"discover raised {first_line(err)} for a folder holding one broken config", BROKEN_HINT)
+    todo = next((why for why in broken.values() if "NotImplementedError: TODO" in why), None)
+    if todo:  # every file "broken" by a TODO in the loader: say that, not that the files are broken
+        raise NotImplementedError(todo.split("NotImplementedError: ", 1)[1])
     check(sorted(found) == ["channel_summary", "nps_summary_daily", "nps_summary_monthly"],
           f"discover found {sorted(found) or 'no config'} in a folder of three good configs and a broken one; "
           f"it reports as broken: {'; '.join(sorted(broken.values()))[:300] or 'nothing'}",
