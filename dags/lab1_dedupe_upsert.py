@@ -25,7 +25,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from contextlib import closing
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pendulum

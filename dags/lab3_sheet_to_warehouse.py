@@ -33,6 +33,7 @@ from psycopg2 import sql
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import dag, get_current_context, task
+
 from common.alerts import task_failure_alert, task_retry_alert
 from common.sheets import sheets_client
 from common.warehouse import warehouse_connection
@@ -104,7 +105,7 @@ def clean_row(row: list[str], row_number: int) -> tuple[date, str, Decimal, Deci
     if not channel:
         raise SheetFormatError(f"row {row_number}, column channel: empty")
     values = []
-    for column, cell in zip(COLUMNS[2:], numbers):
+    for column, cell in zip(COLUMNS[2:], numbers):  # noqa: B905 - cells is padded and cut to COLUMNS: one number per column
         try:
             values.append(clean_number(cell))
         except ValueError:

@@ -11,6 +11,7 @@ values it sent are the ones the task used.
 from __future__ import annotations
 
 import pendulum
+
 from airflow.sdk import Param, dag, task
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
+
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import dag, task
 

@@ -6,6 +6,7 @@ passing the day in `conf` and its own logical date, so both runs describe the sa
 from __future__ import annotations
 
 import pendulum
+
 from airflow.sdk import Param, dag, task
 
 

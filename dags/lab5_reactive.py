@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
+
 from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
 from airflow.sdk import dag, task
 

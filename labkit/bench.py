@@ -8,8 +8,8 @@ b. the lab 1 reference — `upsert_dedupe()`: COPY into a staging table, ROW_NUM
 c. raw `COPY` into an empty table — the lower bound nothing can beat.
 
 The budgets are ratios, not absolute times, so they hold on a slow laptop as on a fast CI
-runner: the reference must be ≥ 50× faster than (a) and ≤ 2× slower than (c). Optionally a
-warm `labkit test labN` is timed for every graded lab (budget ≤ 20 s, peak RSS ≤ 1.5 GB).
+runner: the reference must be ≥ 50× faster than (a) and ≤ 2× slower than (c). Then grading
+is timed warm, lab by lab, beside its floors (labkit/budgets.py).
 
 Run it as `labkit bench` or `python -m labkit.bench`; it exits 0 when both ratios are met.
 """
@@ -25,14 +25,15 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from datetime import date, timedelta
+from operator import attrgetter
+from pathlib import Path
 from types import ModuleType
 
 from psycopg2 import sql
+from psycopg2.extensions import connection, cursor
 
 from labkit import paths
 from labkit.services import postgres
@@ -48,7 +49,6 @@ DATABASE = "labkit_bench"
 SPEEDUP_TARGET = 50.0  # reference vs row-by-row: at least this many times faster
 SLOWDOWN_TARGET = 2.0  # reference vs raw COPY: at most this many times slower
 NETWORK_RTT_S = 0.001  # a typical round trip to a warehouse in the same cloud region
-WARM_TEST_BUDGET_S = 20.0
 RSS_BUDGET_KB = 1.5 * 1024 * 1024
 
 # Without apostrophes on purpose: the course's f-string loader breaks on `'` (a syntax error
@@ -87,7 +87,7 @@ def generate_rows(count: int, seed: int = SEED) -> list[Row]:
 
 
 # ---- the three loaders ---------------------------------------------------------------------
-def course_row_by_row_insert(conn, rows: Sequence[Row], table: str) -> None:
+def course_row_by_row_insert(conn: connection, rows: Sequence[Row], table: str) -> None:
     """The course's original loader, kept only as the baseline this benchmark beats.
 
     NEVER write code like this. Each row is a separate statement and a network round trip
@@ -102,7 +102,7 @@ def course_row_by_row_insert(conn, rows: Sequence[Row], table: str) -> None:
     conn.commit()
 
 
-def raw_copy(conn, rows: Sequence[Row], table: str) -> None:
+def raw_copy(conn: connection, rows: Sequence[Row], table: str) -> None:
     """CREATE TABLE + one COPY of all rows, committed: the fastest load PostgreSQL offers."""
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)  # inside the timer, as the reference serialises too
@@ -118,7 +118,7 @@ def raw_copy(conn, rows: Sequence[Row], table: str) -> None:
     conn.commit()
 
 
-def create_forecast_table(cur, table: str) -> None:
+def create_forecast_table(cur: cursor, table: str) -> None:
     """The lab 1 table's shape (same columns and DEFAULT as the reference `create_table`)."""
     cur.execute(
         sql.SQL(
@@ -156,13 +156,13 @@ class Measurement:
         return self.rows / self.seconds if self.seconds > 0 else float("inf")
 
 
-def drop_table(conn, table: str) -> None:
+def drop_table(conn: connection, table: str) -> None:
     with conn.cursor() as cur:
         cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
     conn.commit()
 
 
-def best_of(conn, table: str, load: Callable[[], object], repeats: int = REPEATS) -> float:
+def best_of(conn: connection, table: str, load: Callable[[], object], repeats: int = REPEATS) -> float:
     """Min wall time of `load()` over `repeats` runs, each on a fresh (dropped) table.
 
     The minimum, not the mean: noise (another process, a checkpoint) only ever adds time.
@@ -177,7 +177,7 @@ def best_of(conn, table: str, load: Callable[[], object], repeats: int = REPEATS
     return best
 
 
-def time_row_by_row(conn, rows: Sequence[Row], sample: int) -> tuple[Measurement, Measurement]:
+def time_row_by_row(conn: connection, rows: Sequence[Row], sample: int) -> tuple[Measurement, Measurement]:
     """Time the course loader once on `sample` rows; return (measured, extrapolated to all rows).
 
     Only the per-row INSERTs and the commit are timed, not the course's DELETE/INSERT dedupe
@@ -199,7 +199,7 @@ def time_row_by_row(conn, rows: Sequence[Row], sample: int) -> tuple[Measurement
     return measured, full
 
 
-def time_reference(conn, module: ModuleType, rows: Sequence[Row], repeats: int = REPEATS) -> Measurement:
+def time_reference(conn: connection, module: ModuleType, rows: Sequence[Row], repeats: int = REPEATS) -> Measurement:
     table = "bench_reference"
 
     def load() -> None:
@@ -210,14 +210,14 @@ def time_reference(conn, module: ModuleType, rows: Sequence[Row], repeats: int =
     return Measurement("reference bulk load (lab 1)", len(rows), best_of(conn, table, load, repeats))
 
 
-def time_raw_copy(conn, rows: Sequence[Row], repeats: int = REPEATS) -> Measurement:
+def time_raw_copy(conn: connection, rows: Sequence[Row], repeats: int = REPEATS) -> Measurement:
     table = "bench_raw_copy"
     seconds = best_of(conn, table, lambda: raw_copy(conn, rows, table), repeats)
     return Measurement("raw COPY (lower bound)", len(rows), seconds)
 
 
 def time_reference_and_copy(
-    conn, module: ModuleType, rows: Sequence[Row], repeats: int = REPEATS
+    conn: connection, module: ModuleType, rows: Sequence[Row], repeats: int = REPEATS
 ) -> tuple[Measurement, Measurement]:
     """Best of `repeats` for the reference and raw COPY, alternating one run of each.
 
@@ -230,15 +230,6 @@ def time_reference_and_copy(
 
 
 # ---- the warm `labkit test lab1` -------------------------------------------------------------
-@dataclass(frozen=True)
-class WarmTest:
-    seconds: float | None = None
-    peak_rss_kb: int | None = None
-    reason: str = ""  # why it was not measured
-    lab: str = "lab1"
-    peak_pss_kb: int | None = None  # every process of the run together (pytest, PostgreSQL, Airflow)
-
-
 def pss_kb(pid: int) -> int:
     """PSS of one process in KB (shared pages split fairly between the processes sharing
     them); 0 when it is gone or unreadable."""
@@ -274,7 +265,7 @@ def _run_measured(argv: list[str], timeout: float) -> tuple[int, float, int, str
     every child so far (the postmaster, the cold run) and could hide the warm run's peak.
     """
     peak_pss, last_sample = 0, 0.0
-    with open(os.devnull, "rb") as stdin, open(paths.state_dir() / "bench-warm-test.log", "w+b") as log:
+    with open(os.devnull, "rb") as stdin, open(warm_log_path(), "w+b") as log:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=paths.ROOT, stdin=stdin, stdout=log, stderr=subprocess.STDOUT)
         deadline = start + timeout
@@ -296,21 +287,16 @@ def _run_measured(argv: list[str], timeout: float) -> tuple[int, float, int, str
     return proc.returncode, seconds, usage.ru_maxrss, tail[0], peak_pss
 
 
-def time_warm_test(lab: str = "lab1", timeout: float = 600.0) -> WarmTest:
-    """Run `labkit test <lab> --target reference` twice and report the second (warm) run."""
-    if importlib.util.find_spec("labkit.__main__") is None:
-        return WarmTest(reason="`python -m labkit` does not exist yet", lab=lab)
-    argv = [sys.executable, "-m", "labkit", "test", lab, "--target", "reference"]
-    result: WarmTest | None = None
-    for _ in range(2):  # the first run warms the caches (Airflow template DB, bytecode, pages)
-        try:
-            code, seconds, rss, tail, pss = _run_measured(argv, timeout)
-        except OSError as error:
-            return WarmTest(reason=str(error), lab=lab)
-        if code != 0:
-            return WarmTest(reason=f"exit code {code}: {tail[:200]}", lab=lab)
-        result = WarmTest(seconds=seconds, peak_rss_kb=rss, lab=lab, peak_pss_kb=pss or None)
-    return result or WarmTest(reason="no run", lab=lab)
+def warm_log_path() -> Path:
+    return paths.state_dir() / "bench-warm-test.log"
+
+
+def last_warm_log() -> str:
+    """What the last measured run printed."""
+    try:
+        return warm_log_path().read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 # ---- report --------------------------------------------------------------------------------
@@ -350,8 +336,8 @@ def peak_rss_kb() -> int:
     return peak // 1024 if sys.platform == "darwin" else peak
 
 
-def report(measurements: Sequence[Measurement], result: Ratios, warm: WarmTest | Sequence[WarmTest] | None) -> list[str]:
-    """The lines `labkit bench` prints: a table, the two ratios, memory, the warm test."""
+def report(measurements: Sequence[Measurement], result: Ratios) -> list[str]:
+    """The lines `labkit bench` prints: a table, the two ratios, this process's memory."""
     header = ("method", "rows", "seconds", "rows/s")
     cells = [
         (
@@ -365,16 +351,16 @@ def report(measurements: Sequence[Measurement], result: Ratios, warm: WarmTest |
     widths = [max(len(row[i]) for row in [header, *cells]) for i in range(4)]
 
     def line(row: Sequence[str]) -> str:
-        return "  ".join([row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))])
+        return "  ".join([row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True))])
 
     lines = [line(header), "  ".join("-" * w for w in widths), *map(line, cells), ""]
     if any(m.extrapolated for m in measurements):
         lines.append("[extrapolated]: timed on the sample above, scaled linearly to the full row count")
     lines += [
-        f"reference vs row-by-row: {result.speedup:,.1f}× faster (target ≥ {SPEEDUP_TARGET:g}×) "
-        f"{_verdict(result.speedup_ok)}",
-        f"reference vs raw COPY: {result.slowdown:.2f}× slower (target ≤ {SLOWDOWN_TARGET:g}×) "
-        f"{_verdict(result.slowdown_ok)}",
+        (f"reference vs row-by-row: {result.speedup:,.1f}× faster (target ≥ {SPEEDUP_TARGET:g}×) "
+         f"{_verdict(result.speedup_ok)}"),
+        (f"reference vs raw COPY: {result.slowdown:.2f}× slower (target ≤ {SLOWDOWN_TARGET:g}×) "
+         f"{_verdict(result.slowdown_ok)}"),
         f"peak RSS of this bench process (ru_maxrss): {peak_rss_kb():,} KB ≈ {peak_rss_kb() / 1024:,.0f} MB",
     ]
     row_by_row = next((m for m in measurements if m.extrapolated), None)
@@ -389,17 +375,6 @@ def report(measurements: Sequence[Measurement], result: Ratios, warm: WarmTest |
             f"{NETWORK_RTT_S * 1e3:g} ms network round trip, as to a remote warehouse: ≈{projected:,.0f}× "
             "(projection, not measured)"
         )
-    for warm in [warm] if isinstance(warm, WarmTest) else (warm or []):
-        if warm.seconds is None:
-            lines.append(f"warm make test {warm.lab}: not measured ({warm.reason})")
-        else:
-            lines.append(
-                f"warm make test {warm.lab}: {warm.seconds:.1f} s (budget ≤ {WARM_TEST_BUDGET_S:g} s) "
-                f"{_verdict(warm.seconds <= WARM_TEST_BUDGET_S)}; peak RSS of its largest process "
-                f"{warm.peak_rss_kb / 1024:,.0f} MB (budget ≤ 1.5 GB) {_verdict(warm.peak_rss_kb <= RSS_BUDGET_KB)}"
-                + (f"; all its processes together (PSS, sampled) {warm.peak_pss_kb / 1024:,.0f} MB "
-                   f"{_verdict(warm.peak_pss_kb <= RSS_BUDGET_KB)}" if warm.peak_pss_kb else "")
-            )
     return lines
 
 
@@ -414,8 +389,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--warm-test",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also time a warm `labkit test lab1` (default on)",
+        help="also time grading, warm: `make test labN` and check() per part (default on)",
     )
+    parser.add_argument("labs", nargs="*", help="the labs whose grading to time (default: all)")
     args = parser.parse_args(argv)
     if args.rows < 1 or args.sample < 1:
         parser.error("--rows and --sample must be positive")
@@ -442,13 +418,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
 
-    # After the server is stopped: `labkit test` starts services of its own.
-    # Every lab with graded tests: lab 3 (four fakes, nine DAG runs) is the slowest.
-    labs = sorted((p.name for p in paths.TESTS.glob("lab[0-9]*") if p.is_dir()), key=lambda name: int(name[3:]))
-    warm = [time_warm_test(lab) for lab in labs] if args.warm_test else None
     result = ratios(row_by_row, ref, copy)
-    print("\n".join(report([sampled, row_by_row, ref, copy], result, warm)))
-    return 0 if result.ok else 1
+    print("\n".join(report([sampled, row_by_row, ref, copy], result)), flush=True)
+    if not args.warm_test:
+        return 0 if result.ok else 1
+    # After the server is stopped: the grading runs use what a `make lab` keeps warm.
+    from labkit import budgets
+
+    print(flush=True)
+    figures = budgets.measure(args.labs)
+    print("\n".join(budgets.report(figures)))
+    return 0 if result.ok and all(figure.ok for figure in figures) else 1
 
 
 if __name__ == "__main__":

@@ -21,9 +21,13 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from labkit.grading.parts import Part, UnknownPart, find
 from labkit.grading.report import LabResult, render, render_html
+
+if TYPE_CHECKING:
+    from labkit.grading.protocol import Progress
 
 log = logging.getLogger(__name__)
 
@@ -149,15 +153,15 @@ class _ProgressView:
         now = f" · now: {html.escape(running)}" if running else ""
         return f"<p>Grading <b>{html.escape(self.title)}</b> {bar}{now} · {elapsed:.0f} s</p>"
 
-    def update(self, state) -> None:
+    def update(self, state: Progress) -> None:
         if self.handle is None or time.monotonic() - self.drawn < REDRAW_EVERY:
             return
         self.drawn = time.monotonic()
-        names = {entry["nodeid"]: entry["name"] for entry in state.collected}
+        names = {entry.nodeid: entry.name for entry in state.collected}
         flight = state.in_flight()
         from IPython.display import HTML
 
-        self.handle.update(HTML(self._html(len(state.results), len(state.collected), names.get(flight, ""))))
+        self.handle.update(HTML(self._html(len(state.results), len(state.collected), names.get(flight or "", ""))))
 
     def close(self) -> None:
         if self.handle is not None:

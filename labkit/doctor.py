@@ -120,7 +120,8 @@ def check_weather_api() -> Check:
 
     api = http_api.start()
     try:
-        answer = requests.get(api.url, params={"lat": 1, "lon": 1, "appid": api.api_key}, timeout=5)
+        params: dict[str, str | int] = {"lat": 1, "lon": 1, "appid": api.api_key}
+        answer = requests.get(api.url, params=params, timeout=5)
         ok = answer.status_code == 200 and len(answer.json()["daily"]) == 8
     finally:
         api.stop()

@@ -48,7 +48,7 @@ class Folders:
     base: Path
 
     @classmethod
-    def default(cls) -> "Folders":
+    def default(cls) -> Folders:
         return cls(state_dir() / "jupyter")
 
     @property
@@ -93,7 +93,8 @@ class Running:
     def answers(self, timeout: float = 2.0) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}api/status?token={self.token}", timeout=timeout) as response:
-                return response.status == 200
+                status: int = response.status
+                return status == 200
         except OSError:
             return False
 
@@ -179,7 +180,7 @@ def single_instance(folders: Folders) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def wait_until_running(folders: Folders, process: subprocess.Popen | None = None,
+def wait_until_running(folders: Folders, process: subprocess.Popen[bytes] | None = None,
                        timeout: float = READY_TIMEOUT) -> Running | None:
     """The kit's JupyterLab once it answers (None if `process` exits first or time runs out)."""
     deadline = time.monotonic() + timeout
@@ -197,9 +198,8 @@ def main(port: int, *, no_browser: bool) -> int:
     """Start the lessons' services and JupyterLab; stop both when JupyterLab exits."""
     folders = Folders.default()
     folders.make()
-    # Ctrl-C must reach us even when we were started with SIGINT ignored (from a script,
-    # `make lab &`): a handler, not SIG_IGN, is what a child gets back as the default.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Ctrl-C reaches us even when `make lab &` started us with SIGINT ignored: cli.main set a
+    # handler (labkit.interrupts), and a handler, not SIG_IGN, is what a child gets back as the default.
     with single_instance(folders) as first:
         if not first:
             found = wait_until_running(folders, timeout=60)
@@ -225,7 +225,7 @@ def _serve(folders: Folders, port: int, no_browser: bool) -> int:
     except KeyboardInterrupt:
         print("\nstopped while starting")
         return 130
-    jupyter: subprocess.Popen | None = None
+    jupyter: subprocess.Popen[bytes] | None = None
     try:
         print("Services for the lessons (they stop when JupyterLab stops):")
         print(services.describe())
@@ -236,8 +236,14 @@ def _serve(folders: Folders, port: int, no_browser: bool) -> int:
         ready = wait_until_running(folders, jupyter)
         if ready is not None:
             print(f"\nJupyterLab is ready ({time.monotonic() - started:.1f} s). Open:\n\n    {ready.login_url}\n", flush=True)
+        from labkit.grading import warm
+
+        warm.keep(services)  # after JupyterLab is up: its start must not wait for an Airflow's
         return jupyter.wait()
     finally:
+        from labkit.grading import warm
+
+        warm.withdraw(os.getpid())
         if jupyter is not None and jupyter.poll() is None:  # we were told to stop (SIGTERM)
             jupyter.terminate()
             try:

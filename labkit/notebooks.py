@@ -10,9 +10,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.paths import NOTEBOOKS
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection
 
 
 def show(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
@@ -25,13 +28,13 @@ def show(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
     display(HTML(f"<table><tr>{head}</tr>{body}</table>"))
 
 
-def querier(conn) -> Callable[..., None]:
+def querier(conn: connection) -> Callable[..., None]:
     """query(sql, params=None): run a SELECT on `conn` and show the result as a table."""
 
     def query(sql_text: str, params: Any = None) -> None:
         with conn.cursor() as cur:
             cur.execute(sql_text, params)
-            show(cur.fetchall(), [column.name for column in cur.description])
+            show(cur.fetchall(), [column.name for column in cur.description or ()])
         conn.rollback()  # end the read-only transaction
 
     return query

@@ -17,33 +17,21 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from labkit import labs
+from labkit.compose import Owned, Services
 from labkit.paths import DAGS
 from labkit.services import airflow, airflow_metadata, airflow_server, gsheets, http_api, postgres, s3, slack
 
-# What each lab talks to. Airflow is in every lab: a prepared home for `dag.test()`, or
-# (labs 4 and 5) a live Airflow with its REST API, scheduler and the rest.
-LAB_SERVICES: dict[str, tuple[str, ...]] = {
-    "lab1": ("postgres", "weather_api", "airflow"),
-    "lab2": ("postgres", "airflow"),
-    "lab3": ("postgres", "s3", "slack", "sheets", "airflow"),
-    "lab4": ("slack", "airflow_server"),
-    "lab5": ("airflow_server",),
-    # Lab 6: the lesson's Airflow runs on a real metadata DB in PostgreSQL (what it backs up).
-    "lab6": ("postgres", "s3", "airflow", "metadata_db"),
-}
+if TYPE_CHECKING:
+    import psycopg2.extensions
+
 ALL_SERVICES = ("postgres", "s3", "weather_api", "airflow")
 # Fakes a notebook inspects (received Slack posts, sheet contents) live in the kernel that
 # uses them: `make lab` never starts them for its kernels, `ensure` starts them in each.
 # So does a live Airflow (~0.7 GB): only the lesson that needs it pays for it.
 IN_PROCESS = ("slack", "sheets", "airflow_server", "metadata_db")
-# DAGs a lesson's Airflow holds besides the lab's own: lab 4's 25 do-nothing DAGs make the
-# API's pagination visible.
-EXTRA_DAGS: dict[str, tuple[Path, ...]] = {"lab4": (Path(__file__).parent / "data" / "dags" / "lab4_fleet.py",)}
-# Settings a lab's live Airflow needs, in lessons and in grading alike. Lab 5: four task
-# slots, since a trigger that waits holds one while the run it waits for needs another.
-SERVER_SETTINGS: dict[str, dict[str, str]] = {"lab5": {"AIRFLOW__CORE__PARALLELISM": "4"}}
 
 
 @dataclass
@@ -59,24 +47,20 @@ class Stack:
     airflow_home: airflow.AirflowHome | None = None
     airflow_server: airflow_server.AirflowServer | None = None
     metadata_db: airflow_metadata.MetadataDB | None = None
-    _owned: list[Any] = field(default_factory=list, repr=False)
+    # What this process started (owned) or found (attached): see labkit/compose.py.
+    services: Services = field(default_factory=lambda: Services("lesson"), repr=False)
 
     def stop(self) -> None:
         """Stop what this process started (services a parent owns are left running)."""
-        while self._owned:
-            service = self._owned.pop()
-            try:
-                service.stop()
-            except Exception:  # stopping must never hide the error that got us here
-                pass
+        self.services.close()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def warehouse(self):
+    def warehouse(self) -> psycopg2.extensions.connection:
         """A new psycopg2 connection to the warehouse database."""
         import psycopg2
 
@@ -115,10 +99,7 @@ class Stack:
 def services_for(lab: str | None) -> tuple[str, ...]:
     if lab is None:
         return ALL_SERVICES
-    try:
-        return LAB_SERVICES[lab]
-    except KeyError:
-        raise ValueError(f"unknown lab {lab!r}: expected one of {', '.join(LAB_SERVICES)}") from None
+    return labs.get(lab).services
 
 
 def start(
@@ -132,47 +113,40 @@ def start(
     """Start services in this process. They stop with `Stack.stop()` (or at exit)."""
     wanted = tuple(services) if services is not None else services_for(lab)
     stack = Stack()
+    own = stack.services.own
     try:
+        # Started side by side (a lesson's live Airflow takes ~10 s, the rest ~1 s each),
+        # then read in this order, so that later settings win as they always did.
+        started: dict[str, Owned[Any]] = {}
         if "postgres" in wanted:
-            stack.postgres = postgres.start()
-            stack._owned.append(stack.postgres)
-            stack.postgres.create_database(postgres.WAREHOUSE_DB)
-            stack.env.update(stack.postgres.env())
+            started["postgres"] = own("postgres", _warehouse_server, background=True)
         if "s3" in wanted and not _real("AIRFLOW_CONN_AWS_DEFAULT", "LABKIT_S3_ENDPOINT"):
-            stack.s3 = s3.start()
-            stack._owned.append(stack.s3)
-            stack.env.update(stack.s3.env())
+            started["s3"] = own("s3", s3.start, background=True)
         if "weather_api" in wanted:
-            stack.weather_api = http_api.start(advance_daily=True)
-            stack._owned.append(stack.weather_api)
-            stack.env.update(stack.weather_api.env())
+            started["weather_api"] = own("weather_api", lambda: http_api.start(advance_daily=True), background=True)
         if "slack" in wanted and not _real("AIRFLOW_CONN_SLACK_ALERTS", "LABKIT_SLACK_URL"):
-            stack.slack = slack.SlackWebhook().start()
-            stack._owned.append(stack.slack)
-            stack.env.update(stack.slack.env())
+            started["slack"] = own("slack", lambda: slack.SlackWebhook().start(), background=True)
         if "sheets" in wanted and not _real("AIRFLOW_CONN_GOOGLE_SHEETS", "LABKIT_SHEETS_URL"):
-            from labkit.data import budget
-
-            stack.sheets = gsheets.GoogleSheets().start()
-            stack._owned.append(stack.sheets)
-            budget.seed(stack.sheets)
-            stack.env.update(stack.sheets.env())
+            started["sheets"] = own("sheets", _seeded_sheets, background=True)
         if "airflow_server" in wanted:
             # A home of this process's own: two kernels of one lesson (or a kernel and
             # `make test`'s notebook run) must not wipe or stop each other's Airflow.
-            stack.airflow_server = airflow_server.start(
-                f"{airflow_name}-live-{os.getpid()}", dags if dags is not None else default_dags(lab),
-                settings=SERVER_SETTINGS.get(lab or ""),
-            )
-            stack._owned.append(_Removed(stack.airflow_server))
+            name, files = f"{airflow_name}-live-{os.getpid()}", dags if dags is not None else default_dags(lab)
+            settings = dict(labs.get(lab).airflow_settings) if lab else None
+            started["airflow_server"] = own("airflow_server", lambda: airflow_server.start(name, files, settings=settings),
+                                            lambda server: server.stop(remove=True), background=True)
+        for name, service in started.items():
+            setattr(stack, name, service.get())
+            stack.env.update(service.env())
+        if stack.airflow_server is not None:
             stack.airflow_home = stack.airflow_server.home
-            stack.env.update({**stack.airflow_server.home.env(), **stack.airflow_server.settings, **stack.airflow_server.env()})
+            stack.env.update({**stack.airflow_server.home.env(), **stack.airflow_server.settings})
+            stack.env.update(stack.airflow_server.env())
         if "airflow" in wanted:
             stack.airflow_home = airflow.prepare(airflow_name, dags if dags is not None else default_dags(lab), fresh=False)
             stack.env.update(stack.airflow_home.env())
         if "metadata_db" in wanted:  # after "airflow": its SQLAlchemy URL replaces the home's SQLite
-            stack.metadata_db = _metadata_db(stack)
-            stack._owned.append(_Dropped(stack.metadata_db))
+            stack.metadata_db = own("metadata_db", lambda: _metadata_db(stack), _dropped).get()
             stack.env.update(stack.metadata_db.env())
     except BaseException:
         stack.stop()
@@ -205,14 +179,32 @@ def _metadata_db(stack: Stack) -> airflow_metadata.MetadataDB:
     return db
 
 
-@dataclass
-class _Dropped:
-    """Drops a lesson's metadata DB when its kernel stops (it is per process)."""
+def _warehouse_server() -> postgres.PostgresServer:
+    server = postgres.start()
+    try:
+        server.create_database(postgres.WAREHOUSE_DB)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
-    db: airflow_metadata.MetadataDB
 
-    def stop(self) -> None:
-        self.db.server.drop_database(self.db.name)
+def _seeded_sheets() -> gsheets.GoogleSheets:
+    from labkit.data import budget
+
+    sheets = gsheets.GoogleSheets().start()
+    try:
+        budget.seed(sheets)
+    except BaseException:
+        sheets.stop()
+        raise
+    return sheets
+
+
+
+def _dropped(db: airflow_metadata.MetadataDB) -> None:
+    """A lesson's metadata DB goes when its kernel stops (it is per process)."""
+    db.server.drop_database(db.name)
 
 
 def _real(connection: str, fake_marker: str) -> bool:
@@ -220,26 +212,15 @@ def _real(connection: str, fake_marker: str) -> bool:
     return bool(os.environ.get(connection)) and not os.environ.get(fake_marker)
 
 
-@dataclass
-class _Removed:
-    """Stops a lesson's live Airflow and deletes its home (it is per process: nothing to keep)."""
-
-    server: airflow_server.AirflowServer
-
-    def stop(self) -> None:
-        self.server.stop(remove=True)
-
-
 def default_dags(lab: str | None) -> list[Path]:
     """The DAGs a lesson demonstrates (all of them when no lab is named): the reference, or
     in a student edition the student's own files, so a lesson runs what they wrote."""
     from labkit.edition import is_student_edition
-    from labkit.grading.targets import LAB_PACKAGES
     from labkit.paths import lab_dir
 
     pattern = f"{lab}_*.py" if lab else "lab[0-9]*_*.py"
-    packages = LAB_PACKAGES.get(lab, ()) if lab else sorted({p for ps in LAB_PACKAGES.values() for p in ps})
-    extra = list(EXTRA_DAGS.get(lab, ())) if lab else []
+    packages = labs.get(lab).packages if lab else labs.all_packages()
+    extra = list(labs.get(lab).lesson_dags) if lab else []
     folder = DAGS
     if lab and is_student_edition():
         try:
@@ -285,8 +266,7 @@ def ensure(lab: str | None = None, **kwargs: Any) -> Stack:
         stack.env["LABKIT_STACK_PID"] = parent_pid
         stack.env["LABKIT_STACK_SERVICES"] = ",".join(sorted(have | set(missing)))
         os.environ.update(stack.env)
-        stack._owned.extend(extra._owned)
-        extra._owned = []
+        stack.services.adopt(extra.services)
         for name in ("postgres", "s3", "weather_api", "slack", "sheets", "airflow_home", "airflow_server", "metadata_db"):
             if getattr(extra, name) is not None:
                 setattr(stack, name, getattr(extra, name))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from labkit.grading.report import LabResult, result_path
 from labkit.grading.submissions import MAX_BYTES, MAX_FILES
@@ -42,7 +43,7 @@ class Submitted:
     lab: str
     zip: Path
     files: int
-    last_score: dict | None  # {"score", "max_score", "same_files"} or None
+    last_score: dict[str, Any] | None  # {"score", "max_score", "same_files"} or None
 
     def summary(self) -> str:
         where = relative(self.zip)
@@ -92,7 +93,7 @@ def lab_folder_files(folder: Path) -> list[Path]:
     return found
 
 
-def last_local_score(lab: str) -> dict | None:
+def last_local_score(lab: str) -> dict[str, Any] | None:
     """The last whole-lab score of the student's files, and whether it was for today's files."""
     path = result_path(lab, "student")
     try:
@@ -134,11 +135,12 @@ def submit(lab: str, *, out: Path | None = None, student: str | None = None) -> 
     return Submitted(lab, target, len(files), score)
 
 
-def read_manifest(archive: Path) -> dict | None:
+def read_manifest(archive: Path) -> dict[str, Any] | None:
     """The manifest of a zip `submit` wrote (None for any other zip)."""
     try:
         with zipfile.ZipFile(archive) as zf:
-            return json.loads(zf.read(MANIFEST))
+            manifest: dict[str, Any] = json.loads(zf.read(MANIFEST))
+            return manifest
     except (KeyError, OSError, ValueError, zipfile.BadZipFile):
         return None
 

@@ -41,7 +41,7 @@ def cleanup_logs(base: Path, older_than: timedelta, *, now: datetime | None = No
         return report
     cutoff = (now or datetime.now(timezone.utc)).timestamp() - older_than.total_seconds()
     # BEGIN SOLUTION: os.walk(base, topdown=False, followlinks=False); for each file entry lstat it: skip symlinks (count them kept), delete regular files whose st_mtime < cutoff (unless dry_run) adding them and st_size to the report; then, still bottom-up, rmdir each folder below base that is now empty (not in a dry run; never base itself, never a symlink)
-    for folder, dirs, files in os.walk(base, topdown=False, followlinks=False):
+    for folder, _dirs, files in os.walk(base, topdown=False, followlinks=False):
         here = Path(folder)
         for name in files:
             path = here / name

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import InvalidToken, MultiFernet, Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from backups.pg import BackupError, Database
 

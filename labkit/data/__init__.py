@@ -17,8 +17,12 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from psycopg2 import sql
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection, cursor
 
 # A plain (unquoted-style) SQL name. Quoting alone would accept "x; DROP TABLE y" as a legal,
 # if absurd, table name; a name like that is always a mistake or an attack, so it is refused.
@@ -37,7 +41,7 @@ def table_identifier(table: str) -> sql.Identifier:
 
 
 @contextlib.contextmanager
-def transaction(conn) -> Iterator[None]:
+def transaction(conn: connection) -> Iterator[None]:
     """`with conn:` (commit, or roll back on error) even when the caller left autocommit on.
 
     With autocommit on, psycopg2's `with conn:` commits each statement on its own, so a failed
@@ -75,7 +79,7 @@ class _ProgressReader(io.StringIO):
         return data
 
 
-def copy_rows(cur, table: sql.Composable, columns: Sequence[str], rows: Iterable[Sequence],
+def copy_rows(cur: cursor, table: sql.Composable, columns: Sequence[str], rows: Iterable[Sequence[Any]],
               total: int, progress: Callable[[int, int], None] | None = None) -> int:
     """One `COPY table (columns) FROM STDIN (FORMAT csv)` of `rows`; returns the row count."""
     buffer = io.StringIO()

@@ -12,6 +12,10 @@ import csv
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from labkit.services.gsheets import GoogleSheets
 
 FIXTURE = Path(__file__).parent / "fixtures" / "channel_budget.csv"
 SPREADSHEET = "Marketing plan 2019"
@@ -24,7 +28,7 @@ NPS_TAB = "nps_monthly"
 def sheet_rows(path: Path = FIXTURE) -> list[list[str]]:
     """The tab's cells as strings, header first, exactly as gspread's get_all_values() returns them."""
     with path.open(newline="", encoding="utf-8") as fh:
-        return [row for row in csv.reader(fh)]
+        return list(csv.reader(fh))
 
 
 def _number(cell: str) -> Decimal:
@@ -44,7 +48,7 @@ def expected_rows(rows: list[list[str]] | None = None) -> list[tuple[date, str, 
     return out
 
 
-def seed(sheets, rows: list[list[str]] | None = None) -> str:
+def seed(sheets: GoogleSheets, rows: list[list[str]] | None = None) -> str:
     """Put the course spreadsheet into a fake Google Sheets (`labkit.services.gsheets`); returns its id."""
     rows = sheet_rows() if rows is None else rows
     key = sheets.create(SPREADSHEET, {TAB: rows})

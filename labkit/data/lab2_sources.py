@@ -5,12 +5,17 @@ outlives its runs gets them once: `ensure` loads only what is missing.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from labkit.data import nps, sessions
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection
 
 TABLES = ("nps", "session_timestamp", "user_session_channel")
 
 
-def missing(conn) -> list[str]:
+def missing(conn: connection) -> list[str]:
     """The source tables `conn`'s database lacks (in `public`)."""
     with conn.cursor() as cur:
         cur.execute("SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass('public.' || t) IS NULL", (list(TABLES),))
@@ -19,7 +24,7 @@ def missing(conn) -> list[str]:
     return found
 
 
-def ensure(conn) -> bool:
+def ensure(conn: connection) -> bool:
     """Load lab 2's sources unless they are all there; True when it loaded them."""
     gone = missing(conn)
     if not gone:

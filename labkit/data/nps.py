@@ -16,8 +16,12 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from psycopg2 import sql
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection
 
 from labkit.data import copy_rows, table_identifier, transaction
 
@@ -106,7 +110,7 @@ def generate_nps(rows: int = 150_000, seed: int = 2019) -> list[tuple[int, datet
     return out
 
 
-def load_nps(conn, rows: int = 150_000, seed: int = 2019, table: str = "nps",
+def load_nps(conn: connection, rows: int = 150_000, seed: int = 2019, table: str = "nps",
              progress: Callable[[int, int], None] | None = None) -> int:
     """(Re)fill `table` with `generate_nps(rows, seed)` in one transaction; returns the row count.
 
@@ -131,8 +135,8 @@ def _nps(promoters: int, detractors: int, total: int) -> float:
     return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _nps_by(rows: Iterable[tuple[int, datetime, int]], key: Callable[[datetime], object]) -> dict:
-    counts: dict = {}
+def _nps_by(rows: Iterable[tuple[int, datetime, int]], key: Callable[[datetime], Any]) -> dict[Any, float]:
+    counts: dict[Any, list[int]] = {}
     for _, created_at, score in rows:
         c = counts.setdefault(key(created_at), [0, 0, 0])  # promoters, detractors, all
         if score >= 9:

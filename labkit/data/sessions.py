@@ -18,8 +18,12 @@ import math
 import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from psycopg2 import sql
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection
 
 from labkit.data import copy_rows, table_identifier, transaction
 
@@ -142,7 +146,7 @@ def generate_sessions(sessions: int = 101_000, users: int = USERS, seed: int = 2
     last_month = max(len(months) - 1, 1)
 
     events: list[tuple[datetime, int, str]] = []
-    for (m, u), count in zip(pairs, counts):
+    for (m, u), count in zip(pairs, counts, strict=True):
         drift = m / last_month
         weights = [(1 - _LOYALTY) * p for p in _POPULARITY]
         weights[CHANNELS.index(early[u])] += _LOYALTY * (1 - drift)
@@ -150,7 +154,7 @@ def generate_sessions(sessions: int = 101_000, users: int = USERS, seed: int = 2
         start = _month_start(months[m])
         channels = rng.choices(CHANNELS, weights, k=count)
         seconds = rng.sample(range(_month_seconds(months[m])), count)  # distinct: no ties per user
-        events.extend((start + timedelta(seconds=s), u, c) for s, c in zip(seconds, channels))
+        events.extend((start + timedelta(seconds=s), u, c) for s, c in zip(seconds, channels, strict=True))
     events.sort()
 
     usc: list[tuple[int, str, str]] = []
@@ -162,7 +166,7 @@ def generate_sessions(sessions: int = 101_000, users: int = USERS, seed: int = 2
     return usc, stamps
 
 
-def load_sessions(conn, sessions: int = 101_000, users: int = USERS, seed: int = 2019) -> tuple[int, int]:
+def load_sessions(conn: connection, sessions: int = 101_000, users: int = USERS, seed: int = 2019) -> tuple[int, int]:
     """(Re)fill both tables with `generate_sessions(...)` in one transaction.
 
     Returns `(user_session_channel rows, session_timestamp rows)`. Tables are created if

@@ -1,9 +1,9 @@
 """`make demo-run`: every reference DAG once, through the REST API, in dependency order.
 
-The plan says which DAG waits for which (lab 3's SQL → Sheet needs lab 2's summary, lab 5's
-sensors need the orders of their day, lab 6's drill needs a backup) and which logical date
-each run gets: one "demo day", shifted where two runs must not describe the same day (three
-DAGs trigger lab5_orders_report, each for its own day). Runs are unpaused for the run and
+The plan (each lab's `demo` steps in labkit/labs.py) says which DAG waits for which (lab 3's
+SQL → Sheet needs lab 2's summary, lab 5's sensors need the orders of their day, lab 6's drill
+needs a backup) and which logical date each run gets: one "demo day", shifted where two runs
+must not describe the same day (three DAGs trigger lab5_orders_report, each for its own day). Runs are unpaused for the run and
 paused again afterwards, as found; the demo's scheduler makes no runs of its own
 (`use_job_schedule` off), so the table shows exactly what was asked.
 """
@@ -11,42 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from labkit.labs import DemoStep, demo_plan
 from labkit.services.airflow_server import AirflowServer
 
 TERMINAL = {"success", "failed"}
 
 
-@dataclass(frozen=True)
-class Step:
-    dag_id: str
-    after: tuple[str, ...] = ()  # start once these succeeded
-    shift: timedelta = timedelta(0)  # logical date = the demo day + shift
-    conf: dict[str, Any] = field(default_factory=dict)
-    started_by: str | None = None  # not triggered here: that DAG's run starts it (same day)
-
-
-PLAN: tuple[Step, ...] = (
-    Step("lab1_dedupe_upsert"),
-    Step("lab2_nps_summary"),
-    Step("lab3_sheet_to_warehouse"),
-    Step("lab3_sql_to_sheet", after=("lab2_nps_summary",)),
-    Step("lab4_triggered_report", conf={"region": "emea", "requested_by": "make demo-run"}),
-    Step("lab5_orders_pipeline"),
-    Step("lab5_orders_report", started_by="lab5_orders_pipeline"),
-    Step("lab5_orders_pipeline_and_wait", shift=timedelta(days=-1)),
-    # Sensors start after their upstream ran: they then find it at the first poke.
-    Step("lab5_finance_daily", after=("lab5_orders_pipeline",)),
-    Step("lab5_finance_at_one", after=("lab5_orders_pipeline",), shift=timedelta(hours=1)),
-    Step("lab5_branching", shift=timedelta(days=-2)),
-    Step("lab5_latest_only"),
-    Step("lab6_backup_metadata"),
-    Step("lab6_restore_drill", after=("lab6_backup_metadata",)),
-    Step("lab6_cleanup_logs"),
-)
+Step = DemoStep  # each lab's steps are in its record (labkit/labs.py)
+PLAN: tuple[Step, ...] = demo_plan()
 
 
 @dataclass

@@ -19,11 +19,13 @@ from __future__ import annotations
 import ast
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
+from labkit import labs
 from labkit import stack as lab_stack
+from labkit.compose import Services
 from labkit.demo.state import DemoState
 from labkit.services import airflow, airflow_metadata, airflow_server, postgres, s3
 from labkit.services._net import free_port
@@ -34,7 +36,7 @@ DEFAULT_PORT = 8080
 # sheets are what the instructor shows).
 SERVICES = ("s3", "weather_api", "slack", "sheets")
 # Besides the reference: a DAG that fails on request, for the "break it on purpose" moment.
-EXTRA_DAGS = (Path(__file__).resolve().parent.parent / "data" / "dags" / "demo_alert_drill.py",)
+EXTRA_DAGS = (labs.DEMO_ALERT_DRILL,)
 # A laptop's budget: four task slots (lab 5's waiting trigger holds one while the run it
 # waits for needs another), one API worker.
 SETTINGS = {
@@ -54,6 +56,7 @@ class Demo:
     services: lab_stack.Stack
     server: airflow_server.AirflowServer
     started_in: float
+    owned: Services  # what stop() stops, newest first: the Airflow, the lab services, PostgreSQL
     dag_files: dict[str, str] = field(default_factory=dict)  # dag_id -> file, for "parsed or why not"
 
     @property
@@ -67,15 +70,9 @@ class Demo:
     def stop(self) -> None:
         """Stop everything; the state folder stays for the next demo."""
         try:
-            self.server.stop()
+            self.owned.close()
         finally:
-            try:
-                self.services.stop()
-            finally:
-                try:
-                    self.postgres.stop()
-                finally:
-                    self.state.unlock()
+            self.state.unlock()
 
     def memory_mb(self) -> float:
         """PSS of the demo's processes: this one (the lab services), PostgreSQL and each Airflow
@@ -133,17 +130,18 @@ def start(
     """Start the demo stack (healthy, every reference DAG parsed on return)."""
     began = time.monotonic()
     state.lock()
-    pg = services = server = None
+    owned = Services("demo")
     try:
         secrets = state.secrets()
         log("PostgreSQL (metadata DB + warehouse)…")
-        pg = _postgres(state, secrets["postgres_password"])
+        pg = owned.own("postgres", lambda: _postgres(state, secrets["postgres_password"])).get()
         metadata = _metadata_db(pg, secrets["fernet_key"], log)
         pg.create_database(postgres.WAREHOUSE_DB)
         _seed_warehouse(pg, log)
 
         log("lab services: S3 (moto), forecast API, Slack and Google Sheets fakes…")
         services = lab_stack.start(services=SERVICES, export=True)
+        owned.adopt(services.services)
         os.environ.update(pg.env(postgres.WAREHOUSE_DB))
         s3.ensure_bucket(services.env.get("LABKIT_S3_ENDPOINT") or os.environ.get("LABKIT_S3_ENDPOINT"),
                          s3.BACKUP_BUCKET)
@@ -169,22 +167,20 @@ def start(
         }
         # What tasks reach besides the AIRFLOW__ settings: lab 6 dumps the metadata DB itself.
         os.environ.update({k: v for k, v in metadata.env().items() if not k.startswith("AIRFLOW__")})
-        server = airflow_server.AirflowServer(home, chosen, passwords, settings, keep_home=True)
-        airflow_server.launch(server, timeout=180)
+        server = owned.own("airflow_server", lambda: airflow_server.launch(
+            airflow_server.AirflowServer(home, chosen, passwords, settings, keep_home=True), timeout=180)).get()
         dag_files = reference_dag_files(dags)
         missing = server.dags_or_errors({**dag_files, **reference_dag_files(list(EXTRA_DAGS))}, timeout=90)
         for dag_id, why in sorted(missing.items()):
             log(f"! {dag_id}: {why}")
-        return Demo(state, pg, metadata, services, server, time.monotonic() - began, dag_files)
+        return Demo(state, pg, metadata, services, server, time.monotonic() - began, owned, dag_files)
     except BaseException:
-        for part in (server, services, pg):
-            if part is not None:
-                try:
-                    part.stop()
-                except Exception:
-                    pass
-        state.unlock()
+        try:
+            owned.close()
+        finally:
+            state.unlock()
         raise
+
 
 
 def _postgres(state: DemoState, password: str) -> postgres.PostgresServer:

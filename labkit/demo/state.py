@@ -12,6 +12,7 @@ A second `make demo` starts from all of it: same logins, same run history. `rese
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -46,7 +47,7 @@ class DemoState:
     _lock: IO[str] | None = field(default=None, repr=False)
 
     @classmethod
-    def default(cls) -> "DemoState":
+    def default(cls) -> DemoState:
         return cls(Path(os.environ.get("LABKIT_DEMO_DIR", state_dir() / "demo")))
 
     @property
@@ -96,18 +97,19 @@ class DemoState:
     def lock(self) -> None:
         """Hold the folder for this process: two demos on one PostgreSQL data folder would corrupt it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        handle = open(self.folder / "demo.lock", "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        with contextlib.ExitStack() as on_failure:
+            handle = on_failure.enter_context(open(self.folder / "demo.lock", "a+"))
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                who = handle.read().strip() or "another process"
+                raise DemoBusy(f"a demo is already running from {self.folder} ({who}): stop it (Ctrl-C) first") from None
             handle.seek(0)
-            who = handle.read().strip() or "another process"
-            handle.close()
-            raise DemoBusy(f"a demo is already running from {self.folder} ({who}): stop it (Ctrl-C) first") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            on_failure.pop_all()  # locked: the file stays open (the lock with it) until unlock()
         self._lock = handle
 
     def unlock(self) -> None:

@@ -28,6 +28,7 @@ from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labkit.compose import Services, own_postgres
 from labkit.grading import jail, release, runner
 from labkit.grading.points_table import graded_tests
 from labkit.grading.pool import grading_pool
@@ -82,7 +83,8 @@ class ClassResult:
 # -- isolation -------------------------------------------------------------------------------
 def _sandbox(work: Path, jail_mode: str, kit: Path) -> runner.Sandbox:
     home, tmp = work / "home", work / "tmp"
-    home.mkdir(), tmp.mkdir()
+    home.mkdir()
+    tmp.mkdir()
     _seed_state(work / "state")
     # In a jail /tmp is private already; outside one, the submission's own tmp folder.
     tmpdir = "/tmp" if jail_mode != jail.NO_JAIL else str(tmp)
@@ -193,57 +195,57 @@ def grade_class(
         print(NO_JAIL_WARNING, file=sys.stderr)
     # What every submission's tests import: the public kit, no solution bodies, no hidden tests.
     kit = release.grading_kit(out / GRADING_KIT)
-    # One server per parallel slot, reset between submissions (initdb costs ~1 s of CPU).
-    slots = [postgres.start() for _ in range(workers)]
-    prepare_caches(lab, slots[0])  # once, before parallel runs race for them
-    servers: queue.Queue[postgres.PostgresServer] = queue.Queue()
-    for server in slots:
-        servers.put(server)
-
+    # One server per parallel slot, reset between submissions (initdb costs ~1 s of CPU);
+    # they start side by side, and every one (replacements too) stops when the class is done.
     started = time.monotonic()
     bar = ProgressBar(len(found), enabled=show)
     results: list[Graded] = []
+    with Services("batch") as owned:
+        slots = [own_postgres(owned, f"postgres-{n}", background=True) for n in range(workers)]
+        prepare_caches(lab, slots[0].get())  # once, before parallel runs race for them
+        servers: queue.Queue[postgres.PostgresServer] = queue.Queue()
+        for slot in slots:
+            servers.put(slot.get())
 
-    def job(submission: Submission) -> Graded:
-        server = servers.get()
-        bar.start(submission.student)
+        def job(submission: Submission) -> Graded:
+            server = servers.get()
+            bar.start(submission.student)
+            try:
+                return grade_one(lab, submission, out, jail_mode, time_limit, hidden, server, kit)
+            finally:
+                servers.put(_fresh(server, owned))
+
         try:
-            return grade_one(lab, submission, out, jail_mode, time_limit, hidden, server, kit)
+            with grading_pool(workers) as pool:
+                futures = [pool.submit(job, s) for s in found]
+                for future in as_completed(futures):
+                    graded = future.result()
+                    results.append(graded)
+                    bar.finish(graded)
         finally:
-            servers.put(_fresh(server))
-
-    try:
-        with grading_pool(workers) as pool:
-            futures = [pool.submit(job, s) for s in found]
-            for future in as_completed(futures):
-                graded = future.result()
-                results.append(graded)
-                bar.finish(graded)
-    finally:
-        bar.close()
-        while not servers.empty():
-            servers.get().stop()
+            bar.close()
     results.sort(key=lambda g: g.submission.student)
     result = ClassResult(lab, results, round(time.monotonic() - started, 1), out, jail_mode)
     write_outputs(result, out)
     return result
 
 
-def _fresh(server: postgres.PostgresServer) -> postgres.PostgresServer:
+def _fresh(server: postgres.PostgresServer, owned: Services) -> postgres.PostgresServer:
     """The same server emptied for the next submission, or a new one if this one was broken."""
     try:
         server.reset()
         return server
     except Exception:
         server.stop()
-        return postgres.start()
+        return own_postgres(owned, f"postgres-{time.monotonic_ns()}").get()
 
 
 class ProgressBar:
     """One line, redrawn: [#####-----] 12/30 · running: alice, bob · 2:31. Plain lines when not a TTY."""
 
     def __init__(self, total: int, enabled: bool = True) -> None:
-        self.total, self.done, self.running = total, 0, []
+        self.total, self.done = total, 0
+        self.running: list[str] = []
         self.enabled, self.tty = enabled, sys.stderr.isatty()
         self.started = time.monotonic()
         self.lock = threading.Lock()
@@ -349,10 +351,10 @@ def summary_markdown(result: ClassResult, stats: list[TestStat]) -> str:
     lines = [
         f"# {result.lab}: class summary",
         "",
-        f"{len(result.graded)} submissions graded in {result.seconds:.0f} s. "
-        f"Mean {sum(scores) / max(len(scores), 1):.1f} / {top:g}; full marks: "
-        f"{sum(g.result.full_marks for g in result.graded)}; not finished normally: "
-        f"{sum(g.status != 'ok' for g in result.graded)}.",
+        (f"{len(result.graded)} submissions graded in {result.seconds:.0f} s. "
+         f"Mean {sum(scores) / max(len(scores), 1):.1f} / {top:g}; full marks: "
+         f"{sum(g.result.full_marks for g in result.graded)}; not finished normally: "
+         f"{sum(g.status != 'ok' for g in result.graded)}."),
         "",
         "Isolation: " + ISOLATION[result.jail],
         "",

@@ -50,7 +50,7 @@ def _same(a: Any, b: Any) -> bool:
             return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
         except (TypeError, ValueError):
             return False
-    return a == b
+    return bool(a == b)
 
 
 def _fmt(value: Any) -> str:
@@ -102,7 +102,7 @@ def diff_rows(
         g, e = got_by[k], exp_by[k]
         cells = [
             f"{columns[i] if columns and i < len(columns) else f'column {i + 1}'} {_fmt(gv)} (expected {_fmt(ev)})"
-            for i, (gv, ev) in enumerate(zip(g, e))
+            for i, (gv, ev) in enumerate(zip(g, e, strict=False))  # a length difference is reported below
             if not _same(gv, ev)
         ]
         if len(g) != len(e):

@@ -19,8 +19,8 @@ def top_level_calls(path: Path, dotted: str) -> list[int]:
         if isinstance(node, ast.FunctionDef) and _is_dag_function(node):
             # `@dag def my_dag(): ...` is called at the bottom of the file: its body runs
             # at parse time too (the @task functions inside it do not).
-            for child in node.body + node.decorator_list:
-                visit(child)
+            for part in [*node.body, *node.decorator_list]:
+                visit(part)
             return
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             # Default argument values and decorators run at import time; bodies do not.

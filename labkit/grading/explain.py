@@ -20,11 +20,11 @@ def _first_line(text: str) -> str:
 def _clip(text: str) -> str:
     lines = text.rstrip().splitlines()
     if len(lines) > MAX_DETAIL_LINES:
-        lines = lines[:MAX_DETAIL_LINES] + [f"… ({len(lines) - MAX_DETAIL_LINES} more lines in the full log)"]
+        lines = [*lines[:MAX_DETAIL_LINES], f"… ({len(lines) - MAX_DETAIL_LINES} more lines in the full log)"]
     return "\n".join(lines)
 
 
-def failure(excinfo: pytest.ExceptionInfo, item: pytest.Item) -> tuple[str, str, str]:
+def failure(excinfo: pytest.ExceptionInfo[BaseException], item: pytest.Item) -> tuple[str, str, str]:
     """(outcome, one-line reason, details) for a failed test phase."""
     outcome, reason, details = _failure(excinfo, item)
     return outcome, reason, _with_sandbox_note(details)
@@ -49,7 +49,7 @@ def _with_sandbox_note(details: str) -> str:
     return details
 
 
-def _failure(excinfo: pytest.ExceptionInfo, item: pytest.Item) -> tuple[str, str, str]:
+def _failure(excinfo: pytest.ExceptionInfo[BaseException], item: pytest.Item) -> tuple[str, str, str]:
     err = excinfo.value
     if isinstance(err, LabLoadError):
         text = str(err)

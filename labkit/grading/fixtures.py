@@ -14,14 +14,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 import pytest
 
+from labkit import labs
 from labkit.grading.loader import LabLoadError, describe_exception, load_module
 from labkit.grading.targets import Target
 from labkit.services import airflow, gsheets, http_api, postgres, s3, slack
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from psycopg2.extensions import connection
+
+    from airflow.sdk import DAG, Context
+
+    from labkit.services.airflow_server import AirflowServer
 
 # Seconds a lab file may take to import (a loop at module level); batch grading sets less.
 IMPORT_TIME_LIMIT = int(os.environ.get("LABKIT_IMPORT_TIME_LIMIT", "60"))
@@ -44,8 +54,7 @@ def airflow_home(labkit_target: Target) -> Iterator[airflow.AirflowHome]:
     """
     prepared = os.environ.get("LABKIT_AIRFLOW_PREPARED")
     if prepared and prepared == os.environ.get("AIRFLOW_HOME"):
-        home = Path(os.environ["AIRFLOW_HOME"])
-        yield airflow.AirflowHome(home, Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]))
+        yield airflow.AirflowHome(Path(os.environ["AIRFLOW_HOME"]), Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]))
         return
     home = airflow.prepare(f"pytest-{labkit_target.kind}-{os.getpid()}")
     saved = {key: os.environ.get(key) for key in home.env()}
@@ -61,15 +70,17 @@ def airflow_home(labkit_target: Target) -> Iterator[airflow.AirflowHome]:
 
 
 @pytest.fixture(scope="session")
-def load_lab(labkit_target: Target, airflow_home: airflow.AirflowHome) -> Callable[[str, str], ModuleType]:
-    """`load_lab("lab1", "lab1_dedupe_upsert.py")` -> the target's module, loaded once.
+def load_lab(labkit_target: Target, airflow_home: airflow.AirflowHome) -> Callable[[str], ModuleType]:
+    """`load_lab("lab1_dedupe_upsert.py")` -> the target's module, loaded once (the lab that
+    owns a file comes from its name: `common/alerts.py` is lab 3's, see labkit/labs.py).
 
     A file that does not load fails every test that uses it, each with the same short
     explanation (and the score table prints it once).
     """
     cache: dict[Path, ModuleType | LabLoadError] = {}
 
-    def load(lab: str, filename: str) -> ModuleType:
+    def load(filename: str) -> ModuleType:
+        lab = labs.owner_of(filename).name
         path = labkit_target.lab_file(lab, filename)
         if path not in cache:
             # The DAGs folder holds all of the lab's files, as the runner prepares it
@@ -122,9 +133,9 @@ def _time_limit(seconds: int, path: Path) -> Iterator[None]:
 def pg_server() -> Iterator[postgres.PostgresServer]:
     admin = os.environ.get("LABKIT_PG_ADMIN_DSN")
     if admin:
-        server = postgres.attach(admin)  # the runner (or a notebook's stack) owns it
-        postgres.wait_healthy(server, timeout=60)  # the runner may still be starting it
-        yield server
+        attached = postgres.attach(admin)  # the runner (or a notebook's stack) owns it
+        postgres.wait_healthy(attached, timeout=60)  # the runner may still be starting it
+        yield attached
         return
     server = postgres.start()
     try:
@@ -145,12 +156,12 @@ class Warehouse:
     def dsn(self) -> str:
         return self.server.dsn(self.name)
 
-    def connect(self, **kwargs: Any):
-        conn = psycopg2.connect(self.dsn, connect_timeout=5, **kwargs)
+    def connect(self, **kwargs: Any) -> connection:
+        conn: connection = psycopg2.connect(self.dsn, connect_timeout=5, **kwargs)
         self._conns.append(conn)
         return conn
 
-    def query(self, sql: Any, params: Any = None) -> list[tuple]:
+    def query(self, sql: Any, params: Any = None) -> list[tuple[Any, ...]]:
         conn = self.connect()
         try:
             with conn.cursor() as cur:
@@ -284,7 +295,7 @@ def live_airflow(labkit_target: Target) -> Callable[[str], Any]:
     """`live_airflow("lab4")`: that lab's running Airflow (see labkit/grading/servers.py)."""
     from labkit.grading import servers
 
-    def get(lab: str):
+    def get(lab: str) -> AirflowServer:
         server = servers.connect(lab, labkit_target.lab_files(lab))
         if isinstance(server, Exception):
             pytest.fail(f"the lab's Airflow did not start: {server}", pytrace=False)
@@ -314,9 +325,10 @@ class DagRunResult:
         return text
 
 
-def find_dag(module: ModuleType, dag_id: str | None = None):
+def find_dag(module: ModuleType, dag_id: str | None = None) -> DAG:
     from airflow.sdk import DAG
 
+    assert module.__file__ is not None, f"{module.__name__} is not a file"
     dags = [value for value in vars(module).values() if isinstance(value, DAG)]
     if not dags:  # `my_dag()` at the bottom of the file, not assigned: find it as the scheduler does
         dags = list(dags_in_file(Path(module.__file__))[0].values())
@@ -340,7 +352,8 @@ def dags_in_file(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
     return dict(bag.dags), {Path(k).name: v for k, v in bag.import_errors.items()}
 
 
-def run_dag(dag, *, run_conf: dict | None = None, logical_date=None, keep_retries: bool = False) -> DagRunResult:
+def run_dag(dag: DAG, *, run_conf: dict[str, Any] | None = None, logical_date: datetime | None = None,
+            keep_retries: bool = False) -> DagRunResult:
     """dag.test() with retries off (a retry would wait out retry_delay), summarised.
 
     `keep_retries=True` leaves them on, for a DAG whose retry_delay is zero.
@@ -350,17 +363,17 @@ def run_dag(dag, *, run_conf: dict | None = None, logical_date=None, keep_retrie
     """
     errors: dict[str, str] = {}
 
-    def record(context: dict[str, Any]) -> None:
-        error = context.get("exception")
-        errors[context["ti"].task_id] = describe_exception(error) if error else "failed"
+    def record(context: Context) -> None:
+        error = context.get("exception")  # Airflow's Context allows a str; dag.test() passes the exception
+        errors[context["ti"].task_id] = describe_exception(error) if isinstance(error, BaseException) else str(error or "failed")
 
     saved = {task: (task.retries, task.on_failure_callback) for task in dag.tasks}
     for task in dag.tasks:
         if not keep_retries:
             task.retries = 0
         callbacks = task.on_failure_callback
-        callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks] if callbacks else []
-        task.on_failure_callback = [*callbacks, record]
+        existing = [callbacks] if callable(callbacks) else list(callbacks or [])
+        task.on_failure_callback = [*existing, record]
     try:
         run = dag.test(run_conf=run_conf, logical_date=logical_date)
     finally:  # the DAG object may be shared (a session fixture): leave it as it was

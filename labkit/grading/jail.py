@@ -75,8 +75,8 @@ def _probe(candidate: str) -> bool:
 
     with tempfile.TemporaryDirectory(prefix="labkit-jail-probe-") as folder:
         os.chmod(folder, 0o777)
-        spec = Spec(writable=folder, readable=[sys.prefix, sys.base_prefix], cwd=folder,
-                    **_identity(candidate))
+        user = _identity(candidate)
+        spec = Spec(writable=folder, readable=[sys.prefix, sys.base_prefix], cwd=folder, uid=user["uid"], gid=user["gid"])
         command = wrap([sys.executable, "-c", "print('jailed')"], spec.save(Path(folder) / "spec.json"), candidate)
         try:
             probe = subprocess.run(command, capture_output=True, text=True, timeout=30)
@@ -174,8 +174,7 @@ def main(argv: list[str]) -> int:
         drop += [f"--reuid={spec.uid}", f"--regid={spec.gid}", "--clear-groups"]
     else:
         drop += ["--securebits=+noroot,+noroot_locked"]
-    os.execvp(drop[0], [*drop, "--", *command])
-    return 127  # not reached
+    os.execvp(drop[0], [*drop, "--", *command])  # never returns: the command replaces this process
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, TracebackType
 
 from labkit.paths import ROOT
 
@@ -124,7 +124,7 @@ def _syntax_message(shown: str, err: SyntaxError) -> str:
     return "\n".join(lines)
 
 
-def student_frame(tb, path: Path | None = None) -> traceback.FrameSummary | None:
+def student_frame(tb: TracebackType | None, path: Path | None = None) -> traceback.FrameSummary | None:
     """The innermost traceback frame inside `path` (or inside any lab/DAG file)."""
     frames = traceback.extract_tb(tb)
     for frame in reversed(frames):

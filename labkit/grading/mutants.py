@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -105,6 +106,7 @@ class _Source:
         return self.starts[line - 1] + col
 
     def span(self, node: ast.AST) -> tuple[int, int]:
+        assert isinstance(node, ast.expr | ast.stmt) and node.end_lineno is not None and node.end_col_offset is not None
         return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)
 
     def segment(self, start: int, end: int) -> str:
@@ -125,14 +127,15 @@ def mutants(source: str, file: str) -> list[Mutant]:
                    if part is not node}
     found: dict[str, Mutant] = {}
     for function, node in _walk(tree):
-        if getattr(node, "lineno", None) not in wanted or id(node) in in_fstrings:
+        line: int | None = getattr(node, "lineno", None)
+        if line is None or line not in wanted or id(node) in in_fstrings:
             continue
         for kind, start, end, text in _edits(node, src):
             mutated = src.replace(start, end, text)
             if mutated == source or not _compiles(mutated):
                 continue
             context = src.segment(max(0, start - 80), start) if start == end else ""
-            mutant = Mutant(file, kind, function, node.lineno, src.segment(start, end), text, mutated, context)
+            mutant = Mutant(file, kind, function, line, src.segment(start, end), text, mutated, context)
             if any(m.source == mutated for m in found.values()):
                 continue  # the same mutant reached twice (a node seen from two sides)
             while mutant.id in found:  # the same edit at another place of the function
@@ -170,17 +173,17 @@ def _edits(node: ast.AST, src: _Source) -> Iterator[tuple[str, int, int, str]]:
     """(kind, start, end, replacement) for each way to mutate `node` itself."""
     if isinstance(node, ast.Compare):
         left = node.left
-        for op, right in zip(node.ops, node.comparators):
-            old, new = _COMPARE.get(type(op), (None, None))
-            if old:
-                yield from _operator("compare", src, left, right, old, new)
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            pair = _COMPARE.get(type(op))
+            if pair:
+                yield from _operator("compare", src, left, right, *pair)
             left = right
     elif isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
         old, new = _ARITH[type(node.op)]
         yield from _operator("arith", src, node.left, node.right, old, new)
     elif isinstance(node, ast.BoolOp):
         old, new = ("and", "or") if isinstance(node.op, ast.And) else ("or", "and")
-        for left, right in zip(node.values, node.values[1:]):
+        for left, right in itertools.pairwise(node.values):
             yield from _operator("bool", src, left, right, old, new)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         start, end = src.span(node)

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labkit.compose import compose
 from labkit.grading import runner, servers
 from labkit.grading.mutants import Mutant, mutants
 from labkit.grading.pool import grading_pool
@@ -34,7 +35,6 @@ from labkit.grading.sample_class import reference_files
 from labkit.grading.targets import Target, lab_filenames
 from labkit.paths import DAGS, TESTS, state_dir
 from labkit.services import postgres
-from labkit.stack import services_for
 
 KILLED, SURVIVED, EQUIVALENT, ERROR = "killed", "survived", "equivalent", "error"
 
@@ -76,7 +76,7 @@ def equivalents(lab: str) -> dict[str, str]:
     return notes
 
 
-def coverage(lab: str, folder: Path, *, server=None, airflow_state=None) -> tuple[dict[str, set[str]], set[str]]:
+def coverage(lab: str, folder: Path, *, server: postgres.PostgresServer | None = None, airflow_state: Path | None = None) -> tuple[dict[str, set[str]], set[str]]:
     """{file:line -> test function names that run it}, and the file:lines run while a file is
     imported (the DAG it builds), from one graded run of the reference."""
     lines_file = folder / "lines.json"
@@ -144,13 +144,12 @@ def run(lab: str, *, workers: int = 1, only: list[str] | None = None, show: bool
         all_mutants = [m for m in all_mutants if any(m.id.startswith(prefix) for prefix in only)]
     notes = equivalents(lab)
 
-    server = postgres.start() if "postgres" in services_for(lab) else None
-    live = servers.start(lab) if servers.shareable(lab) else None
-    if live is not None:
-        workers = 1  # one live Airflow for every mutant of the lab, one run at a time
     report = Report(lab)
-    try:
-        covered, parse = coverage(lab, folder, server=server, airflow_state=live.state_file if live else None)
+    with compose(lab, "shared", airflow_servers=workers) as shared:
+        server = shared.get("postgres")
+        airflows = servers.SharedAirflows(shared)  # a live Airflow per worker, one run at a time on each
+        with airflows.lend() as live:
+            covered, parse = coverage(lab, folder, server=server, airflow_state=live)
         # A lab whose tests run the submission's DAGs in a live Airflow: that Airflow parses the
         # file in its own processes, so a line that builds the DAG is run by tests the tracer
         # cannot see (lab 5's rerun test and reset_dag_run): such a line is graded by all tests.
@@ -165,11 +164,13 @@ def run(lab: str, *, workers: int = 1, only: list[str] | None = None, show: bool
                 names = []
             selection = ["-k", " or ".join(names)] if names else []
             began = time.monotonic()
-            result = runner.grade(
-                lab, Target("submission", _build(lab, mutant, folder / "mutants")), results=folder / "runs" / mutant.id.replace(":", "_"),
-                show=False, hidden=True, extra_args=["-x", *selection], server=server,
-                airflow_state=live.state_file if live else None, home_name=f"mutate-{lab}-{mutant.id.replace(':', '-')}",
-            ).result
+            with airflows.lend() as live:
+                result = runner.grade(
+                    lab, Target("submission", _build(lab, mutant, folder / "mutants")),
+                    results=folder / "runs" / mutant.id.replace(":", "_"),
+                    show=False, hidden=True, extra_args=["-x", *selection], server=server,
+                    airflow_state=live, home_name=f"mutate-{lab}-{mutant.id.replace(':', '-')}",
+                ).result
             outcome = _judge(mutant, result, len(names) or len(result.tests), time.monotonic() - began)
             if show:
                 print(f"  {outcome.status:<10} {mutant.id:<60} {outcome.killer or outcome.reason[:60]}", flush=True)
@@ -177,11 +178,6 @@ def run(lab: str, *, workers: int = 1, only: list[str] | None = None, show: bool
 
         with grading_pool(workers) as pool:
             report.outcomes = list(pool.map(grade, all_mutants))
-    finally:
-        if server is not None:
-            server.stop()
-        if live is not None:
-            live.stop(grace=servers.STOP_GRACE, remove=True)
     report.seconds = round(time.monotonic() - started, 1)
     write(report, folder)
     stale = sorted(set(notes) - {m.id for m in all_mutants})

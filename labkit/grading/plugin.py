@@ -17,15 +17,24 @@ import json
 import os
 import sys
 import time
+from collections.abc import Generator
 from pathlib import Path
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any
 
 import pytest
 
-from labkit.grading import explain, fdlimit
+from labkit.grading import explain, fdlimit, protocol
 from labkit.grading.report import FAILED, PASSED, SKIPPED, TIMEOUT, LabResult, TestResult, render, result_path
 from labkit.grading.targets import Target, relative
 
+if TYPE_CHECKING:
+    import pluggy
+    from _typeshed import TraceFunction
+
 pytest_plugins = ["labkit.grading.fixtures"]
+# The session's exit status, kept for pytest_unconfigure's quick exit.
+EXITSTATUS = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--labkit-start-hung", action="store_true", help="start as if a test had already timed out")
     group.addoption("--labkit-lines", default=None,
                     help="record which lines of the target's files each test runs, as JSON into this file (make mutate)")
+    group.addoption("--labkit-until", default=None,
+                    help="comma-separated test functions: run the tests up to the first of them, then only "
+                         "them (labkit verify grades a known-wrong variant on what its findings read)")
     group.addoption("--labkit-forget", default=None,
                     help="a folder of tests to delete once collected (a sandbox's hidden tests), before any test runs")
 
@@ -78,7 +90,30 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(getattr(config, "_labkit_exitstatus", 0))
+        os._exit(config.stash.get(EXITSTATUS, 0))
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's --deselect: a restarted run deselects what it has scored
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--labkit-until: keep every test up to the first named one, then only named ones.
+
+    What `labkit verify` checks of a known-wrong variant needs no more: that each named test
+    fails, and what the first failing test says (it is at or before the first named one).
+    The tests after it would only add to the points lost; skipping them halves its runs."""
+    until = config.getoption("labkit_until")
+    if not until:
+        return
+    named = set(until.split(","))
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    reached = False
+    for item in items:
+        is_named = getattr(item, "originalname", item.name) in named
+        (kept if is_named or not reached else dropped).append(item)
+        reached = reached or is_named
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def lab_of(item: pytest.Item) -> str | None:
@@ -90,7 +125,7 @@ def lab_of(item: pytest.Item) -> str | None:
 
 
 def display_name(item: pytest.Item) -> str:
-    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    doc: str | None = getattr(getattr(item, "function", None), "__doc__", None)
     if doc and doc.strip():
         return doc.strip().splitlines()[0].rstrip(".")
     return item.name.removeprefix("test_").replace("_", " ")
@@ -105,8 +140,10 @@ class Recorder:
         self.hung = bool(config.getoption("labkit_start_hung"))  # a test timed out: the code loops
         progress = config.getoption("labkit_progress")
         self.progress = Path(progress) if progress else None
-        self._progress_file = None
+        self._progress_file: IO[str] | None = None
         self.exhausted = False  # a test used up the file descriptors: leave after reporting it
+        self._session_ready = False  # the first test's session-wide fixtures are set up
+        self._setting_up = ""  # the test whose fixtures are being set up
         # A grading run keeps descriptors back for itself (see fdlimit); on Linux only.
         self.fd_soft = fdlimit.reserve() if self.progress is not None and os.path.isdir("/proc/self/fd") else 0
 
@@ -132,12 +169,9 @@ class Recorder:
             for item in session.items
             if item.nodeid in self.results and (marker := item.get_closest_marker("if_stuck")) and marker.args
         }
-        self._progress({
-            "collected": [r.__dict__ for r in self.results.values()], "labs": self.labs,
-            "time_limits": limits, "if_stuck": hints,
-        })
+        self._progress(protocol.Collected(list(self.results.values()), self.labs, limits, hints))
         self._forget()
-        self._connect_live_airflow({lab_of(item) for item in session.items} - {None})
+        self._connect_live_airflow({lab for lab in map(lab_of, session.items) if lab is not None})
 
     def _forget(self) -> None:
         """Delete the tests we were told to forget: they are imported, and the code under
@@ -160,7 +194,7 @@ class Recorder:
                     pass
         linecache.clearcache()
 
-    def _connect_live_airflow(self, labs: set[str | None]) -> None:
+    def _connect_live_airflow(self, labs: set[str]) -> None:
         """Wait for the live Airflow of labs that test against one (lab 4) now, before the
         first test: its start-up (seconds) must not count against any test's time limit."""
         if not labs:
@@ -174,7 +208,9 @@ class Recorder:
 
     # -- outcomes ----------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
         outcome = yield
         report = outcome.get_result()
         result = self.results.get(item.nodeid)
@@ -204,42 +240,51 @@ class Recorder:
         # limit; a short one keeps a looping submission from costing minutes. A test that
         # declares its own limit (it waits on a real scheduler) keeps it: cutting it short
         # would fail work done right because of a mistake elsewhere.
+        self._setting_up = item.nodeid
         declared = item.get_closest_marker("timeout")
         if self.hung and item.nodeid in self.results and not (declared and declared.args):
             item.add_marker(pytest.mark.timeout(self.config.getoption("labkit_after_hang_timeout")), append=False)
 
-    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         if nodeid in self.results:
-            self._progress({"started": nodeid})
+            self._progress(protocol.Started(nodeid))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest) -> None:
+        # pytest sets a test's fixtures up widest scope first: the first narrower one ends the
+        # session's setup (the kit's servers), and the submission's own time begins.
+        if not self._session_ready and fixturedef.scope not in ("session", "package"):
+            self._session_ready = True
+            if self._setting_up in self.results:
+                self._progress(protocol.SessionReady(self._setting_up))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> None:
         # Its fixtures are set up: from here on the time is the code under test's.
         if item.nodeid in self.results:
-            self._progress({"call": item.nodeid})
+            self._progress(protocol.Calling(item.nodeid))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if "labkit.grading.servers" in sys.modules:
             sys.modules["labkit.grading.servers"].disconnect_all()  # stops a server of our own
-        self._progress({"finished": int(exitstatus)})
-        self.config._labkit_exitstatus = int(exitstatus)  # for pytest_unconfigure's quick exit
+        self._progress(protocol.Finished(int(exitstatus)))
+        self.config.stash[EXITSTATUS] = int(exitstatus)  # for pytest_unconfigure's quick exit
 
-    def pytest_runtest_logfinish(self, nodeid: str, location) -> None:
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         result = self.results.get(nodeid)
         if result is not None:
-            self._progress({"result": result.__dict__})
+            self._progress(protocol.Scored(result))
         if self.exhausted:  # the leak lives in this process: the runner starts a fresh one
             sys.stdout.flush()
             os._exit(fdlimit.EXHAUSTED)
 
-    def _progress(self, record: dict) -> None:
+    def _progress(self, event: protocol.Event) -> None:
         if self.progress is None:
             return
         if self._progress_file is None:  # kept open: writing must not need a new descriptor
             self.progress.parent.mkdir(parents=True, exist_ok=True)
             self._progress_file = self.progress.open("a", encoding="utf-8")
-        self._progress_file.write(json.dumps(record, default=str) + "\n")
-        self._progress_file.flush()  # the runner reads it while we run
+        protocol.write(self._progress_file, event)
 
     # -- the end ---------------------------------------------------------------------------
     def lab_results(self) -> list[LabResult]:
@@ -255,7 +300,7 @@ class Recorder:
             out.append(result)
         return out
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.labs or self.config.option.collectonly:
             return
         folder = self.config.getoption("labkit_results")
@@ -291,7 +336,7 @@ class LineRecorder:
             except ValueError:
                 continue
 
-    def _importing(self, frame) -> bool:
+    def _importing(self, frame: FrameType | None) -> bool:
         """Is a lab file's module body on the stack (the file is being imported)?"""
         while frame is not None:
             if frame.f_code.co_name == "<module>" and frame.f_code.co_filename in self.files:
@@ -299,14 +344,14 @@ class LineRecorder:
             frame = frame.f_back
         return False
 
-    def _trace(self, frame, event, arg):
+    def _trace(self, frame: FrameType, event: str, arg: Any) -> TraceFunction | None:
         filename = frame.f_code.co_filename
         if filename not in self.files:
             return None
         lines = self.current.setdefault(filename, set()) if self.current is not None else None
         parse = self.parse.setdefault(filename, set()) if self._importing(frame) else None
 
-        def local(frame, event, arg):
+        def local(frame: FrameType, event: str, arg: Any) -> TraceFunction:
             if event == "line":
                 if lines is not None:
                     lines.add(frame.f_lineno)
@@ -319,7 +364,7 @@ class LineRecorder:
         return local
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem):
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, None]:
         import threading
 
         self.current = {}
@@ -329,7 +374,7 @@ class LineRecorder:
             yield
         finally:
             sys.settrace(None)
-            threading.settrace(None)  # type: ignore[arg-type]
+            threading.settrace(None)
             self.lines[item.nodeid] = self.current
             self.current = None
 

@@ -10,6 +10,7 @@ import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from labkit.paths import TESTS
 
@@ -46,7 +47,8 @@ def _points(node: ast.FunctionDef) -> float | None:
             and decorator.args
             and isinstance(decorator.args[0], ast.Constant)
         ):
-            return float(decorator.args[0].value)
+            points: Any = decorator.args[0].value  # a number; float() refuses anything else, loudly
+            return float(points)
     return None
 
 

@@ -30,9 +30,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit import labs as lab_records
 from labkit.edition import MARKER, is_student_edition
 from labkit.grading.points_table import graded_tests, update_readme
-from labkit.grading.targets import LAB_PACKAGES
 from labkit.paths import DAGS, LABS
 
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<todo>.*))?\s*$")
@@ -106,7 +106,7 @@ def starter_files(labs: Path = LABS, dags: Path = DAGS) -> list[StarterFile]:
         lab = folder.name.split("_")[0]
         for reference in sorted(dags.glob(f"{lab}_*.py")):
             pairs.append(StarterFile(reference, folder / reference.name))
-        for package in LAB_PACKAGES.get(lab, ()):  # helpers the student writes too (lab 3's common/)
+        for package in lab_records.get(lab).packages:  # helpers the student writes too (lab 3's common/)
             for reference in sorted((dags / package).glob("*.py")):
                 pairs.append(StarterFile(reference, folder / package / reference.name, f"{package}/{reference.name}"))
     return pairs

@@ -21,6 +21,8 @@ PASSED, FAILED, SKIPPED, TIMEOUT, NOT_RUN, HIDDEN = "passed", "failed", "skipped
 
 @dataclass
 class TestResult:
+    __test__ = False  # a result, not a test class for pytest to collect
+
     nodeid: str
     name: str
     points: float
@@ -61,7 +63,7 @@ class LabResult:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "LabResult":
+    def from_json(cls, data: dict[str, Any]) -> LabResult:
         tests = [TestResult(**{k: v for k, v in t.items() if k in TestResult.__dataclass_fields__}) for t in data["tests"]]
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "tests"}
         return cls(tests=tests, **fields)

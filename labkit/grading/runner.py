@@ -16,7 +16,10 @@ gives the same kind of result: JSON, JUnit XML and the rendered table.
 """
 from __future__ import annotations
 
+import ctypes
+import dataclasses
 import fcntl
+import functools
 import json
 import os
 import resource
@@ -27,19 +30,27 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
+from labkit.compose import Owned, compose
+from labkit.grading import fdlimit, jail, servers, warm
 from labkit.grading.points_table import graded_tests
+from labkit.grading.protocol import Progress
 from labkit.grading.report import (
-    FAILED, NOT_RUN, TIMEOUT, LabResult, TestResult, junit_xml, render, result_path, results_dir,
+    FAILED,
+    NOT_RUN,
+    TIMEOUT,
+    LabResult,
+    junit_xml,
+    render,
+    result_path,
+    results_dir,
 )
 from labkit.grading.targets import Target, relative
 from labkit.paths import ROOT, TESTS
-from labkit.grading import fdlimit, jail, servers
 from labkit.services import airflow, postgres
-from labkit.stack import services_for
 
 DEFAULT_TIME_LIMIT = 300  # seconds for a whole lab; a reference run takes ~20 s
 MAX_RESTARTS = 8  # after a crash, run the remaining tests again at most this often
@@ -49,12 +60,11 @@ HIDDEN = TESTS / "hidden"
 # unraisableexception: 1.2 s of gc.collect() at exit.
 DISABLED_PLUGINS = (
     "no:cacheprovider", "no:nbmake", "no:pytest_httpserver", "no:anyio", "no:platformdirs", "no:unraisableexception",
+    "no:xdist", "no:xdist.looponfail",
 )
 INTERNAL_ERROR = 3  # pytest.ExitCode.INTERNAL_ERROR
 STUCK_AFTER = 45.0  # a test running this long is stuck in code SIGALRM cannot stop (C)
 STUCK_AFTER_HANG = 10.0  # once one test was stuck, the next gets less patience
-STUCK_MARGIN = 15.0  # past a test's own declared timeout, before the runner steps in
-SESSION_SETUP = 90.0  # more patience for each child's first test: it sets the session up
 
 
 @dataclass
@@ -113,7 +123,7 @@ def pytest_command(
         command += ["-p", plugin]
     if forget is not None:
         command.append(f"--labkit-forget={forget}")
-    return command + ["-q", "--tb=short", "--color=no", f"--labkit-progress={progress}", f"--labkit-results={results}", *extra]
+    return [*command, "-q", "--tb=short", "--color=no", f"--labkit-progress={progress}", f"--labkit-results={results}", *extra]
 
 
 def grade(
@@ -158,35 +168,43 @@ def grade(
     progress = scratch / "progress.jsonl"
     run_log = scratch / "pytest.log"
 
-    own_server = server is None and "postgres" in services_for(lab)
-    # Our own servers start while pytest imports; their addresses are known before they answer.
-    pending = postgres.start_in_background() if own_server else None
-    if own_server:
-        server = pending.server if pending else postgres.start()
-    # A lab that talks to a live Airflow (lab 4's REST API) gets one for the whole run: the
-    # runner owns it, so a killed or restarted test process never leaves Airflow behind.
     jailed = sandbox is not None and sandbox.jail != jail.NO_JAIL
-    reader = jail.identity(sandbox.jail)[0] if jailed else None
-    # A live Airflow that runs the submission's own DAG files (lab 5's scheduler) runs its
-    # code: in a jail, the jailed tests start that one themselves, inside the jail.
-    runs_submission = servers.needs_server(lab) and servers.LAB_SERVERS[lab].with_target
-    live_airflow = (
-        servers.start_in_background(lab, scratch if sandbox else None, target.lab_files(lab), reader)
-        if airflow_state is None and not (jailed and runs_submission) else None
-    )
-    airflow_env = live_airflow.env() if live_airflow else ({"LABKIT_AIRFLOW_SERVER": str(airflow_state)} if airflow_state else {})
-    home = None
     started = time.monotonic()
     restarts, returncode, timed_out = 0, 0, False
+    # The run's services (compose.py): PostgreSQL and, for a lab that talks to a live Airflow
+    # (lab 4's REST API), one for the whole run. The runner owns them, so a killed or restarted
+    # test process never leaves them behind; they start while pytest imports. A live Airflow
+    # that runs the submission's own DAG files (lab 5's scheduler) runs its code: in a jail,
+    # the jailed tests start that one themselves, inside the jail.
+    keep = bool(os.environ.get("LABKIT_KEEP_HOMES"))
+    # A student's own run attaches to what `make lab` keeps warm (warm.py); a sandbox never does.
+    found = warm.find(lab) if server is None and airflow_state is None and sandbox is None else warm.Warm()
+    server, airflow_state = server or found.postgres, airflow_state or found.airflow_state
+    if show and found.describe():
+        print(f"({found.describe()})", flush=True)
+    try:
+        services = compose(
+            lab, "grade", server=server, airflow_state=airflow_state, airflow_base=scratch if sandbox else None,
+            target_files=tuple(target.lab_files(lab)), reader=jail.identity(sandbox.jail)[0] if jailed and sandbox is not None else None,
+            with_airflow=not (jailed and servers.runs_target(lab)),
+        )
+    except BaseException:
+        found.release()
+        claim.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    services.callback(found.release)  # the run is over when its services close: the warm Airflow is free
     try:
         name = home_name or f"grade-{lab}-{label.replace(':', '-').replace('/', '_')}-{os.getpid()}"
         home = airflow.prepare(name, target.lab_files(lab), base=scratch if sandbox else None)
+        if not keep:
+            services.callback(shutil.rmtree, home.path, ignore_errors=True)
+        owned_postgres = isinstance(services.service("postgres"), Owned)
         run_env = {
-            **({"LABKIT_PG_ADMIN_DSN": server.dsn("postgres")} if server else {}),
+            **services.env(),
             **home.env(),
-            **airflow_env,
             "LABKIT_AIRFLOW_PREPARED": str(home.path),
-            **({"LABKIT_PG_EPHEMERAL": "1"} if own_server or sandbox else {}),
+            **({"LABKIT_PG_EPHEMERAL": "1"} if owned_postgres or sandbox else {}),
         }
         env = _sandbox_env(sandbox, run_env) if sandbox else {**os.environ, **run_env}
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode caches save ~3 s per run
@@ -204,7 +222,8 @@ def grade(
                 remaining = time_limit - (time.monotonic() - started)
                 child = _start_child(
                     command, cwd=sandbox.folder if sandbox else ROOT, env=env, stdin=subprocess.DEVNULL,
-                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_limits,
+                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                    preexec_fn=functools.partial(_limits, os.getpid()),
                 )
                 try:
                     ended = _wait(child, remaining, progress, show, stuck_after, on_progress)
@@ -217,7 +236,7 @@ def grade(
                     raise Stopped(f"{lab} ({label}): stopped")
                 timed_out = ended == "limit"
                 returncode = child.returncode if child.returncode is not None else -9
-                state = _read_progress(progress)
+                state = Progress.read(progress)
                 # pytest's own INTERNALERROR (exit code 3) ends the session early: like a
                 # crash, score the test it happened in and run the rest again.
                 if timed_out or (state.finished and returncode != INTERNAL_ERROR) or restarts >= MAX_RESTARTS:
@@ -232,12 +251,12 @@ def grade(
                 if crashed is None or not state.unfinished():
                     break
                 # The child died (or was stopped) inside `crashed`: score it 0, run the rest again.
-                state.mark_crashed(progress, crashed, returncode, stuck=ended == "stuck", waited=state.patience(crashed, stuck_after))
+                state.mark_crashed(progress, crashed, *_crash(state, crashed, returncode, ended == "stuck", stuck_after))
                 if ended == "stuck":
                     stuck_after = STUCK_AFTER_HANG
                     # The code loops: later tests that reach it get little patience.
                     extra_args = [*(extra_args or []), "--labkit-start-hung"]
-                deselect = state.done_ids() + [crashed]
+                deselect = [*state.done_ids(), crashed]
                 restarts += 1
         result = _collect(lab, target, label, progress, timed_out, time_limit, returncode)
         result.duration = round(time.monotonic() - started, 1)
@@ -249,21 +268,12 @@ def grade(
         result.save(json_path)
     finally:
         claim.close()  # releases the lock; the results are in place by now
-        if live_airflow is not None:  # first: its home may be in the scratch folder
-            live_airflow.stop()
-            if live_airflow.error is not None:
-                print(f"The lab's Airflow did not start: {live_airflow.error}", file=sys.stderr)
-        if not os.environ.get("LABKIT_KEEP_HOMES"):
+        live = services.service("airflow_server")
+        services.close()  # the home, then the servers (each once its start ended)
+        if not keep:  # last: a sandbox's live Airflow has its home in it
             shutil.rmtree(scratch, ignore_errors=True)
-            if home is not None:
-                shutil.rmtree(home.path, ignore_errors=True)
-        if pending is not None:
-            try:
-                pending.result()  # wait for the start to finish so that stop() stops it
-            except Exception:
-                pass
-        if own_server:
-            server.stop()
+        if live is not None and live.error is not None:
+            print(f"The lab's Airflow did not start: {live.error}", file=sys.stderr)
     if show:
         print(render(result))
         public_only(lab, hidden)
@@ -284,7 +294,7 @@ def _claim(json_path: Path, lab: str) -> IO[str]:
     exits, however it exits, so a killed run never blocks the next one.
     """
     lock = json_path.with_name(f".{json_path.stem}.lock")
-    handle = open(lock, "a+", encoding="utf-8")
+    handle = open(lock, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run, closed by it
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -402,21 +412,35 @@ def _output_limit() -> int:
     return OUTPUT_LIMIT if hard == resource.RLIM_INFINITY else min(OUTPUT_LIMIT, hard)
 
 
-def _limits() -> None:
-    """In the child, before exec: cap file sizes so a print loop cannot fill the disk.
+# Loaded once here: after a fork, in the child, loading a library may deadlock.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+PR_SET_PDEATHSIG = 1
+
+
+def _limits(runner: int) -> None:
+    """In the child, before exec: die with the runner, and cap file sizes so a print loop
+    cannot fill the disk.
+
+    A runner killed outright (`kill -9`, the OOM killer) runs no cleanup: the kernel then
+    kills the child (its services stop through their watchdogs). In a jail, the child is
+    `unshare --kill-child`, which takes the whole jail with it.
 
     Python ignores SIGXFSZ, so a write past the cap raises OSError(EFBIG) in the test
     that made it, which explain.py turns into a plain sentence. Where the machine's own hard
     limit (`ulimit -Hf`) is lower, that one stays: a process may lower a hard limit, never
     raise it, and asking to would kill every grading child before it starts.
     """
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != runner:  # it died between the fork and the line above
+            os._exit(1)
     limit = _output_limit()
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     fdlimit.cap()
 
 
 def _wait(
-    child: subprocess.Popen, limit: float, progress: Path, show: bool, stuck_after: float,
+    child: subprocess.Popen[bytes], limit: float, progress: Path, show: bool, stuck_after: float,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> str:
     """Wait for pytest. Returns "done", "limit" (killed at the lab's limit) or "stuck"
@@ -429,12 +453,12 @@ def _wait(
         if now > deadline:
             _kill_group(child)
             return "limit"
-        state = _read_progress(progress)
+        state = Progress.read(progress)
         flight = state.in_flight()
-        if any(r.get("outcome") == TIMEOUT for r in state.results.values()):
+        if state.timed_out():
             stuck_after = min(stuck_after, STUCK_AFTER_HANG)  # the code loops: less patience
-        # The clock starts again when the test's own code starts (after its fixtures).
-        phase = (flight, flight in state.calling)
+        # The clock starts again when the session is set up and when the test's own code starts.
+        phase = (flight, flight in state.session_ready, flight in state.calling)
         if phase != current:
             current, since = phase, now
         elif flight is not None and now - since > state.patience(flight, stuck_after):
@@ -454,7 +478,7 @@ def _wait(
 # Commands that grade many runs in threads (verify, grade, mutate) get SIGTERM or Ctrl-C in
 # their main thread only; each run's child pytest lives in a session of its own, so the
 # signal reaches none of them. stop_all() kills them and makes every run give up.
-_children: set[subprocess.Popen] = set()
+_children: set[subprocess.Popen[bytes]] = set()
 _children_lock = threading.Lock()
 _stopping = threading.Event()
 
@@ -463,7 +487,7 @@ class Stopped(Exception):
     """This run was abandoned by stop_all(): its results are not written."""
 
 
-def _start_child(command: list[str], **popen: Any) -> subprocess.Popen:
+def _start_child(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
     with _children_lock:  # checked under the lock: stop_all() either sees it or prevented it
         if _stopping.is_set():
             raise Stopped("stopped before it started")
@@ -472,7 +496,7 @@ def _start_child(command: list[str], **popen: Any) -> subprocess.Popen:
     return child
 
 
-def _forget_child(child: subprocess.Popen) -> None:
+def _forget_child(child: subprocess.Popen[bytes]) -> None:
     with _children_lock:
         _children.discard(child)
 
@@ -494,7 +518,7 @@ def resume() -> None:
     _stopping.clear()
 
 
-def _kill_group(child: subprocess.Popen) -> None:
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
     # dag.test() ignores SIGTERM and C loops ignore everything else: SIGKILL the group.
     try:
         os.killpg(child.pid, signal.SIGKILL)
@@ -503,50 +527,14 @@ def _kill_group(child: subprocess.Popen) -> None:
     child.wait()
 
 
-@dataclass
-class Progress:
-    collected: list[dict] = field(default_factory=list)  # from the first attempt: every test
-    results: dict[str, dict] = field(default_factory=dict)
-    started: list[str] = field(default_factory=list)
-    finished: bool = False
-    time_limits: dict[str, float] = field(default_factory=dict)  # tests allowed more than STUCK_AFTER
-    if_stuck: dict[str, str] = field(default_factory=dict)  # a test's own word on why it may never return
-
-    first_of_attempt: set[str] = field(default_factory=set)  # the first test each child started
-    calling: set[str] = field(default_factory=set)  # tests whose own code has started (fixtures done)
-
-    def patience(self, nodeid: str, stuck_after: float) -> float:
-        """How long `nodeid` may run (its setup, then its call, each) before it counts as
-        stuck. The setup of each child's first test also sets the session up (a live Airflow
-        to start and parse: seconds to a minute on a busy machine): the grader's time, never
-        the submission's. Once the test's own code runs, the usual patience applies."""
-        setup = SESSION_SETUP if nodeid in self.first_of_attempt and nodeid not in self.calling else 0.0
-        return max(stuck_after, self.time_limits.get(nodeid, 0) + STUCK_MARGIN) + setup
-
-    def in_flight(self) -> str | None:
-        return next((nodeid for nodeid in reversed(self.started) if nodeid not in self.results), None)
-
-    def done_ids(self) -> list[str]:
-        return list(self.results)
-
-    def unfinished(self) -> list[str]:
-        return [entry["nodeid"] for entry in self.collected if entry["nodeid"] not in self.results]
-
-    def mark_crashed(self, progress: Path, nodeid: str, returncode: int, *, stuck: bool = False, waited: float = 0) -> None:
-        entry = next(e for e in self.collected if e["nodeid"] == nodeid)
-        if stuck:
-            outcome = TIMEOUT
-            hint = self.if_stuck.get(nodeid) or (
-                "A loop inside C code (e.g. sum(itertools.count())) or a wait that ignores signals "
-                "cannot be interrupted by the per-test timeout.")
-            reason = f"stopped after {waited:.0f} s: the code never returned. {hint}"
-        else:
-            outcome, reason = FAILED, _crash_reason(returncode)
-        record = {**entry, "outcome": outcome, "reason": reason, "details": reason + (
-            "\nThe grader restarted and ran the remaining tests; this one scores 0.")}
-        with progress.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"result": record}) + "\n")
-        self.results[nodeid] = record
+def _crash(state: Progress, nodeid: str, returncode: int, stuck: bool, stuck_after: float) -> tuple[str, str]:
+    """(outcome, reason) of the test a child died in: stopped as stuck, or crashed."""
+    if not stuck:
+        return FAILED, _crash_reason(returncode)
+    hint = state.if_stuck.get(nodeid) or (
+        "A loop inside C code (e.g. sum(itertools.count())) or a wait that ignores signals "
+        "cannot be interrupted by the per-test timeout.")
+    return TIMEOUT, f"stopped after {state.patience(nodeid, stuck_after):.0f} s: the code never returned. {hint}"
 
 
 def _crash_reason(returncode: int) -> str:
@@ -559,52 +547,22 @@ def _crash_reason(returncode: int) -> str:
     return "the test process exited during this test (os._exit()? a crash?) before it could be scored"
 
 
-def _read_progress(progress: Path) -> Progress:
-    state = Progress()
-    new_attempt = False
-    if not progress.exists():
-        return state
-    for line in progress.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a kill
-        if "collected" in record:
-            state.collected = state.collected or record["collected"]  # later attempts see fewer
-            state.time_limits.update(record.get("time_limits", {}))
-            state.if_stuck.update(record.get("if_stuck", {}))
-            state.finished = False
-            new_attempt = True
-        elif "result" in record:
-            state.results[record["result"]["nodeid"]] = record["result"]
-        elif "call" in record:
-            state.calling.add(record["call"])
-        elif "started" in record:
-            state.started.append(record["started"])
-            if new_attempt:
-                state.first_of_attempt.add(record["started"])
-                new_attempt = False
-        elif "finished" in record:
-            state.finished = True
-    return state
-
-
 def _collect(lab: str, target: Target, label: str, progress: Path, timed_out: bool, limit: float, returncode: int) -> LabResult:
-    state = _read_progress(progress)
+    state = Progress.read(progress)
     in_flight = state.in_flight()
     tests = []
     for entry in state.collected:
-        done = state.results.get(entry["nodeid"])
-        test = TestResult(**{k: v for k, v in (done or entry).items() if k in TestResult.__dataclass_fields__})
+        done = state.results.get(entry.nodeid)
+        test = dataclasses.replace(done or entry)
         if done is None:
-            if entry["nodeid"] == in_flight and timed_out:
+            if entry.nodeid == in_flight and timed_out:
                 test.outcome = TIMEOUT
                 test.reason = f"still running when the {limit:.0f} s limit for the lab passed (an infinite loop?)"
                 test.details = (
                     test.reason + "\nThe grader stopped the whole run. Look for a loop that never ends in the code "
                     "this test calls; loops inside C code (e.g. sum(itertools.count())) ignore the per-test timeout."
                 )
-            elif entry["nodeid"] == in_flight:
+            elif entry.nodeid == in_flight:
                 test.outcome, test.reason = FAILED, _crash_reason(returncode)
                 test.details = test.reason
             else:

@@ -48,7 +48,7 @@ def reference_files(lab: str) -> dict[str, str]:
 _BEGIN = re.compile(r"^(?P<indent>[ \t]+)# BEGIN SOLUTION.*$", flags=re.M)
 
 
-def _bodies(files: dict[str, str]) -> list[tuple[str, re.Match]]:
+def _bodies(files: dict[str, str]) -> list[tuple[str, re.Match[str]]]:
     """(file, marker) of every solution block that is a function's body, in file order.
     A block inside a call's arguments (followed by a STARTER block) cannot take statements."""
     found = []
@@ -196,7 +196,7 @@ def cheat_files(lab: str, guesses: list[str] | None = None) -> dict[str, str]:
     return files
 
 
-def _layouts() -> itertools.cycle:
+def _layouts() -> itertools.cycle[str]:
     return itertools.cycle(["labs", "folder", "flat", "zip"])
 
 
@@ -208,12 +208,12 @@ MIX = ["correct", "partial", "broken", "correct", "partial", "hostile", "correct
 def generate(lab: str, out: Path, count: int = 30) -> list[Sample]:
     """Write `count` submissions into `out` (created), plus expected.csv."""
     out.mkdir(parents=True, exist_ok=False)
-    by_kind: dict[str, itertools.cycle] = {}
+    by_kind: dict[str, itertools.cycle[Sample]] = {}
     for kind in dict.fromkeys(MIX):
         by_kind[kind] = itertools.cycle([s for s in samples(lab) if s.kind == kind])
     lab_folder = next(LABS.glob(f"{lab}_*")).name
     written = []
-    for i, layout in zip(range(count), _layouts()):
+    for i, layout in zip(range(count), _layouts(), strict=False):  # _layouts() never ends
         sample = next(by_kind[MIX[i % len(MIX)]])
         student = f"s{i + 1:02d}-{sample.student}"
         prefix = {"labs": f"labs/{lab_folder}/", "folder": f"{lab_folder}/", "flat": "", "zip": f"labs/{lab_folder}/"}[layout]

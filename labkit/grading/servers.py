@@ -3,101 +3,99 @@
 The runner starts it while pytest is still importing and passes its state file to the
 test process in LABKIT_AIRFLOW_SERVER; the tests attach to it. The runner stops it when
 the run ends, however the run ends (a watchdog covers a killed runner), so no Airflow
-process outlives a grading run. `labkit verify` starts one for all of a lab's runs.
+process outlives a grading run. `labkit verify` and `make mutate` start one per worker for
+all of a lab's runs (`SharedAirflows`), each serving one run at a time.
 
 Run pytest directly (`pytest tests/lab4`) and the session starts and stops its own.
 """
 from __future__ import annotations
 
 import os
-import threading
+import queue
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from labkit.paths import DAGS
+from labkit import labs
+from labkit.compose import Owned, Services
 from labkit.services import airflow_server
-from labkit.stack import EXTRA_DAGS, SERVER_SETTINGS
 
-FLEET = EXTRA_DAGS["lab4"][0]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    dags: tuple[Path, ...]  # always in its DAGs folder (given DAGs, test fixtures)
-    settings: dict[str, str] = field(default_factory=dict)
-    # True when the scheduler must run the graded target's own DAG files (the student's):
-    # each grading run then needs its own server, and verify cannot share one.
-    with_target: bool = False
-
-    def dag_files(self, target_files: Sequence[Path] = ()) -> list[Path]:
-        return [*self.dags, *(target_files if self.with_target else ())]
-
-
-LAB_SERVERS: dict[str, Recipe] = {
-    "lab4": Recipe(
-        dags=(DAGS / "lab4_triggered_report.py", FLEET),
-        # Ten per page: with 26 DAGs, a client that ignores pagination sees it at once.
-        settings={"AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "10", "AIRFLOW__API__FALLBACK_PAGE_LIMIT": "10"},
-    ),
-    # The scheduler runs the student's own lab 5 DAGs: what waits for what, backfills, LatestOnly.
-    "lab5": Recipe(dags=(), settings=SERVER_SETTINGS["lab5"], with_target=True),
-}
 ATTACH_TIMEOUT = 150.0
 STOP_GRACE = 1.0  # the home is deleted afterwards: no state worth a clean shutdown
 
 
 def needs_server(lab: str) -> bool:
-    return lab in LAB_SERVERS
+    return labs.get(lab).graded_airflow is not None
+
+
+def runs_target(lab: str) -> bool:
+    """The lab's server runs the graded target's own DAG files (one server per run)."""
+    recipe = labs.get(lab).graded_airflow
+    return recipe is not None and recipe.runs_target
+
+
+def _recipe(lab: str) -> labs.LiveAirflow:
+    recipe = labs.get(lab).graded_airflow
+    if recipe is None:
+        raise ValueError(f"{lab}'s tests need no live Airflow")
+    return recipe
 
 
 def shareable(lab: str) -> bool:
     """One server may serve every run of the lab (its DAGs do not depend on the target)."""
-    return needs_server(lab) and not LAB_SERVERS[lab].with_target
+    return needs_server(lab) and not runs_target(lab)
 
 
-def start(lab: str, base: Path | None = None, target_files: Sequence[Path] = ()) -> airflow_server.AirflowServer:
-    recipe = LAB_SERVERS[lab]
-    return airflow_server.start(_name(lab), recipe.dag_files(target_files), settings=recipe.settings, base=base)
+def own(services: Services, lab: str, *, base: Path | None = None, target_files: Sequence[Path] = (),
+        reader: int | None = None, key: str = "airflow_server") -> Owned[airflow_server.AirflowServer]:
+    """Start `lab`'s server in the background as one of `services`; stopped (home removed)
+    when they close. Its state file is known at once, for the child's env. `base`: where its
+    home goes (a grading sandbox's folder, so that the sandboxed tests can reach its state
+    and control files); `reader`: the user those tests run as in a jail."""
+    name = _name(lab)
+    state_file = (base or airflow_server.servers_root()) / name / airflow_server.STATE_FILE
+    dag_files, settings = _recipe(lab).dag_files(target_files), labs.get(lab).server_settings()
+    return services.own(
+        key,
+        lambda: airflow_server.start(name, dag_files, settings=settings, base=base, reader=reader),
+        lambda server: server.stop(grace=STOP_GRACE, remove=True),
+        env={"LABKIT_AIRFLOW_SERVER": str(state_file)}, background=True,
+    )
 
 
-class Pending:
-    """A server starting in a thread; `state_file` is known at once, for the child's env."""
-
-    def __init__(self, lab: str, base: Path | None = None, target_files: Sequence[Path] = (), reader: int | None = None) -> None:
-        self.name = _name(lab)
-        self.state_file = (base or airflow_server.servers_root()) / self.name / airflow_server.STATE_FILE
-        self.server: airflow_server.AirflowServer | None = None
-        self.error: BaseException | None = None
-        recipe = LAB_SERVERS[lab]
-
-        def run() -> None:
-            try:
-                self.server = airflow_server.start(self.name, recipe.dag_files(target_files), settings=recipe.settings,
-                                                   base=base, reader=reader)
-            except BaseException as error:
-                self.error = error
-
-        self._thread = threading.Thread(target=run, daemon=True, name=f"airflow server for {lab}")
-        self._thread.start()
-
-    def env(self) -> dict[str, str]:
-        return {"LABKIT_AIRFLOW_SERVER": str(self.state_file)}
-
-    def stop(self) -> None:
-        self._thread.join()
-        if self.server is not None:
-            self.server.stop(grace=STOP_GRACE, remove=True)
+def shared_key(n: int) -> str:
+    """The name of the n-th (from 0) shared live Airflow among a role's services."""
+    return "airflow_server" if n == 0 else f"airflow_server-{n + 1}"
 
 
-def start_in_background(
-    lab: str, base: Path | None = None, target_files: Sequence[Path] = (), reader: int | None = None
-) -> Pending | None:
-    """`base`: where its home goes; a grading sandbox's folder, so that the sandboxed tests
-    can reach its state and control files. `reader`: the user those tests run as in a jail."""
-    return Pending(lab, base, target_files, reader) if needs_server(lab) else None
+class SharedAirflows:
+    """The shared live Airflows among `services`, lent to one grading run at a time each: a
+    test that stops a scheduler must not pull it from under another run's test.
+
+        with airflows.lend() as state_file:   # None when the lab needs none
+            runner.grade(..., airflow_state=state_file)
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.count = 0
+        self._free: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        while shared_key(self.count) in services:
+            # Waits until it is healthy (its start's error if it failed: every run would
+            # otherwise wait for it in vain).
+            self._free.put(Path(services[shared_key(self.count)].state_file))
+            self.count += 1
+
+    @contextmanager
+    def lend(self) -> Iterator[Path | None]:
+        if self.count == 0:
+            yield None
+            return
+        state_file = self._free.get()
+        try:
+            yield state_file
+        finally:
+            self._free.put(state_file)
 
 
 @contextmanager
@@ -108,11 +106,8 @@ def server_for(lab: str, target_files: Sequence[Path] = ()) -> Iterator[airflow_
         server = _attach(Path(state_file))
         yield server
         return
-    server = start(lab, target_files=target_files)
-    try:
-        yield server
-    finally:
-        server.stop(grace=STOP_GRACE, remove=True)
+    with Services("grade") as services:
+        yield own(services, lab, target_files=target_files).get()
 
 
 # The test session's servers, one per lab: connected after collection (the plugin), before

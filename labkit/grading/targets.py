@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit import labs
 from labkit.paths import DAGS, LABS, ROOT
 
 KNOWN = ("student", "reference")
@@ -28,7 +29,7 @@ class Target:
     path: Path | None = None
 
     @classmethod
-    def parse(cls, value: str | None) -> "Target":
+    def parse(cls, value: str | None) -> Target:
         value = (value or "student").strip()
         if value in KNOWN:
             return cls(value)
@@ -76,7 +77,7 @@ class Target:
         """SHA-256 of every Python file graded for `lab` (`common/alerts.py` → hex digest):
         a score can then say which version of the files it belongs to."""
         found: dict[str, str] = {}
-        for name, path in zip(lab_filenames(lab), self.lab_files(lab)):
+        for name, path in zip(lab_filenames(lab), self.lab_files(lab), strict=True):
             files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.is_file() else []
             for file in files:
                 key = f"{name}/{file.relative_to(path).as_posix()}" if path.is_dir() else name
@@ -91,20 +92,16 @@ def _lab_folder_name(lab: str) -> str:
     return matches[0].name
 
 
-# Packages in dags/ whose modules a lab's student writes (the rest of dags/ is reference only).
-LAB_PACKAGES: dict[str, tuple[str, ...]] = {"lab3": ("common",), "lab4": ("monitoring",), "lab6": ("backups",)}
-
-
 def lab_filenames(lab: str) -> list[str]:
     """The lab's files: its DAG files named labN_*.py, then its packages (folder names)."""
-    return [path.name for path in sorted(DAGS.glob(f"{lab}_*.py"))] + list(LAB_PACKAGES.get(lab, ()))
+    return [path.name for path in sorted(DAGS.glob(f"{lab}_*.py"))] + list(labs.get(lab).packages)
 
 
 def package_files(lab: str) -> list[str]:
     """The modules of the lab's packages, relative to dags/ (`common/alerts.py`, ...)."""
     return [
         path.relative_to(DAGS).as_posix()
-        for package in LAB_PACKAGES.get(lab, ())
+        for package in labs.get(lab).packages
         for path in sorted((DAGS / package).glob("*.py"))
     ]
 

@@ -13,27 +13,30 @@ A variant is a small module describing one realistic mistake as edits to the ref
 
 FIRST_REASON is a regular expression the first failing line of the variant's feedback (its
 reason and hint, as the student reads them) must match: the feedback names the mistake,
-not a symptom elsewhere. Variants are graded on every test, hidden ones included, as a
-student's submission is.
+not a symptom elsewhere. Variants are graded as a student's submission is, hidden tests
+included, on every test up to the first of MUST_FAIL and then on MUST_FAIL alone
+(`--labkit-until`): that is all the checks read, and it halves the tests run. Their
+"loses N pts" counts those tests.
 
 Every `old` text must occur exactly once in the reference, so a variant that no longer
 applies fails loudly instead of silently testing the reference.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labkit.compose import compose
 from labkit.grading import runner, servers
 from labkit.grading.pool import grading_pool
 from labkit.grading.report import PASSED, LabResult, hint_of
 from labkit.grading.targets import Target, lab_filenames
 from labkit.paths import DAGS, TESTS, state_dir
-from labkit.services import postgres
-from labkit.stack import services_for
 
 
 @dataclass
@@ -137,42 +140,40 @@ def _check_variant(variant: Variant, result: LabResult) -> Finding:
 
 
 def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
+    started = time.monotonic()
     folder = state_dir() / "verify" / lab
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     variants = load_variants(lab)
     builds = {v.name: v.build(folder / "variants") for v in variants}
 
-    server = postgres.start() if "postgres" in services_for(lab) else None
-    # One live Airflow for all of the lab's runs (lab 4), one run at a time: a test that
-    # stops its scheduler must not pull it from under another run's test.
-    live = servers.start(lab) if servers.shareable(lab) else None
-    if live is not None:
-        workers = 1
-    try:
+    # A live Airflow per worker for all of the lab's runs (lab 4), one run at a time on each.
+    with compose(lab, "shared", airflow_servers=workers) as shared:
+        server = shared.get("postgres")
+        airflows = servers.SharedAirflows(shared)
+
         def run(label: str, target: Target, extra: list[str] | None = None, hidden: bool = False) -> LabResult:
-            return runner.grade(
-                lab, target, results=folder / "results" / label, extra_args=extra, show=False, server=server,
-                home_name=f"verify-{lab}-{label}", hidden=hidden, airflow_state=live.state_file if live else None,
-            ).result
+            with airflows.lend() as live:
+                return runner.grade(
+                    lab, target, results=folder / "results" / label, extra_args=extra, show=False, server=server,
+                    home_name=f"verify-{lab}-{label}", hidden=hidden, airflow_state=live,
+                ).result
 
         # Reference and starter face the hidden tests too: 100 % and 0 % of everything.
         jobs = {
             "reference": lambda: _check_reference(run("reference", Target("reference"), hidden=True)),
             "starter": lambda: _check_starter(run("starter", Target("student"), hidden=True)),
         }
-        for variant in variants:  # every test, hidden ones too: the feedback a student would get
-            jobs[variant.name] = (
-                lambda v=variant: _check_variant(v, run(v.name, Target("submission", builds[v.name]), hidden=True))
-            )
+        def variant_job(v: Variant) -> Finding:
+            # Hidden tests too, the feedback a student would get, up to the variant's mistake.
+            until = [f"--labkit-until={','.join(v.must_fail)}"] if v.must_fail else []
+            return _check_variant(v, run(v.name, Target("submission", builds[v.name]), until, hidden=True))
+
+        for variant in variants:
+            jobs[variant.name] = functools.partial(variant_job, variant)
         with grading_pool(workers) as pool:
             futures = {name: pool.submit(job) for name, job in jobs.items()}
             findings = [futures[name].result() for name in jobs]
-    finally:
-        if server is not None:
-            server.stop()
-        if live is not None:
-            live.stop(grace=servers.STOP_GRACE, remove=True)
 
     if show:
         print(f"verify {lab}: does the suite tell right from wrong?")
@@ -180,4 +181,5 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
             print(f"  {'ok ' if f.ok else 'BAD'}  {f.run:<28} {f.summary}")
             for problem in f.problems:
                 print(f"         - {problem}")
+        print(f"  {len(findings)} grading runs in {time.monotonic() - started:.0f} s ({workers} at a time)", flush=True)
     return findings

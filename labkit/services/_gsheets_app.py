@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 SHEETS_MIME = "application/vnd.google-apps.spreadsheet"
 DEFAULT_ROWS, DEFAULT_COLS = 1000, 26  # a new Google spreadsheet's grid
@@ -57,7 +58,7 @@ COSMETIC_REQUESTS = frozenset({
 class ApiError(Exception):
     """A refusal, as Google words it. `errors` is Drive's extra list (Sheets has none)."""
 
-    def __init__(self, code: int, message: str | None = None, *, errors: list[dict] | None = None) -> None:
+    def __init__(self, code: int, message: str | None = None, *, errors: list[dict[str, Any]] | None = None) -> None:
         self.code = code
         self.message = message or DEFAULT_MESSAGES.get(code, "Error")
         self.errors = errors
@@ -238,7 +239,7 @@ class Book:
     created: str = field(default_factory=now_rfc3339)
     modified: str = field(default_factory=now_rfc3339)
 
-    def clone(self) -> "Book":
+    def clone(self) -> Book:
         """A copy to apply a batch to: cell values are immutable, so copying the dicts suffices."""
         return replace(self, tabs=[replace(tab, cells=dict(tab.cells)) for tab in self.tabs])
 
@@ -246,7 +247,7 @@ class Book:
         """The tab called `title`; like Sheets, a case-insensitive match is accepted too."""
         exact = [tab for tab in self.tabs if tab.title == title]
         loose = [tab for tab in self.tabs if tab.title.casefold() == title.casefold()]
-        return (exact or loose or [None])[0]
+        return next(iter(exact or loose), None)
 
     def tab_by_id(self, sheet_id: Any, where: str) -> Tab:
         for tab in self.tabs:
@@ -371,7 +372,7 @@ def parse_cells(cells: str, text: str) -> Grid:
     refs = [_REF.match(part) for part in parts]
     if len(parts) > 2 or not all(refs):
         raise ApiError(400, f"Unable to parse range: {text}")
-    pairs = [(m[1], m[2]) for m in refs]  # (letters, digits), either may be ""
+    pairs = [(m[1], m[2]) for m in refs if m]  # (letters, digits), either may be ""
     if any(not (letters or digits) or (digits and int(digits) == 0) for letters, digits in pairs):
         raise ApiError(400, f"Unable to parse range: {text}")
     (c_a, r_a) = pairs[0]
@@ -427,7 +428,7 @@ def read(tab: Tab, box: tuple[int, int, int, int], option: str = "FORMATTED_VALU
     last_r, last_c = max(r for r, _ in used), max(c for _, c in used)
     matrix = [[tab.cells.get((r, c), _EMPTY) for c in range(c0, last_c + 1)] for r in range(r0, last_r + 1)]
     if major == "COLUMNS":
-        matrix = [list(column) for column in zip(*matrix)]
+        matrix = [list(column) for column in zip(*matrix, strict=True)]
     out = []
     for line in matrix:
         while line and line[-1] is _EMPTY:
@@ -617,7 +618,7 @@ def _place(book: Book, tab: Tab, index: Any) -> None:
     book.tabs.insert(position, tab)
 
 
-def _add_sheet(book: Book, body: dict, where: str) -> dict:
+def _add_sheet(book: Book, body: dict[str, Any], where: str) -> dict[str, Any]:
     props = body.get("properties") or {}
     title = props.get("title")
     if title is None:  # Google picks the next free "SheetN"
@@ -638,7 +639,7 @@ def _add_sheet(book: Book, body: dict, where: str) -> dict:
     return {"addSheet": {"properties": tab.properties(book.tabs.index(tab))}}
 
 
-def _delete_sheet(book: Book, body: dict, where: str) -> dict:
+def _delete_sheet(book: Book, body: dict[str, Any], where: str) -> dict[str, Any]:
     tab = book.tab_by_id(body.get("sheetId"), where)
     if len(book.tabs) == 1:
         raise ApiError(400, f"Invalid {where}: You can't remove all the sheets in a document.")
@@ -646,7 +647,7 @@ def _delete_sheet(book: Book, body: dict, where: str) -> dict:
     return {}
 
 
-def _update_sheet_properties(book: Book, body: dict, where: str) -> dict:
+def _update_sheet_properties(book: Book, body: dict[str, Any], where: str) -> dict[str, Any]:
     props = body.get("properties") or {}
     fields = {f.strip() for f in (body.get("fields") or "").split(",") if f.strip()}
     if not fields:
@@ -682,7 +683,7 @@ def _resize(tab: Tab, size: int, rows: bool, where: str) -> None:
         tab.cols = size
 
 
-def _duplicate_sheet(book: Book, body: dict, where: str) -> dict:
+def _duplicate_sheet(book: Book, body: dict[str, Any], where: str) -> dict[str, Any]:
     source = book.tab_by_id(body.get("sourceSheetId"), where)
     title = body.get("newSheetName") or f"Copy of {source.title}"
     _check_title(book, title, where)
@@ -696,7 +697,7 @@ def _duplicate_sheet(book: Book, body: dict, where: str) -> dict:
     return {"duplicateSheet": {"properties": tab.properties(book.tabs.index(tab))}}
 
 
-def _dimension(book: Book, body: dict, where: str) -> tuple[Tab, bool, int, int]:
+def _dimension(book: Book, body: dict[str, Any], where: str) -> tuple[Tab, bool, int, int]:
     span = body.get("range") or {}
     tab = book.tab_by_id(span.get("sheetId"), where)
     rows = span.get("dimension") == "ROWS"
@@ -708,7 +709,7 @@ def _dimension(book: Book, body: dict, where: str) -> tuple[Tab, bool, int, int]
     return tab, rows, start, end
 
 
-def _insert_dimension(book: Book, body: dict, where: str) -> dict:
+def _insert_dimension(book: Book, body: dict[str, Any], where: str) -> dict[str, Any]:
     tab, rows, start, end = _dimension(book, body, where)
     if start > (tab.rows if rows else tab.cols):
         raise ApiError(400, f"Invalid {where}: range is beyond the end of the sheet")
@@ -716,7 +717,7 @@ def _insert_dimension(book: Book, body: dict, where: str) -> dict:
     return {}
 
 
-def _delete_dimension(book: Book, body: dict, where: str) -> dict:
+def _delete_dimension(book: Book, body: dict[str, Any], where: str) -> dict[str, Any]:
     tab, rows, start, end = _dimension(book, body, where)
     size = tab.rows if rows else tab.cols
     if end > size:
@@ -729,7 +730,7 @@ def _delete_dimension(book: Book, body: dict, where: str) -> dict:
     return {}
 
 
-def _append_dimension(book: Book, body: dict, where: str) -> dict:
+def _append_dimension(book: Book, body: dict[str, Any], where: str) -> dict[str, Any]:
     tab = book.tab_by_id(body.get("sheetId"), where)
     length = int(body.get("length", 0))
     if length < 1:
@@ -743,7 +744,7 @@ def _append_dimension(book: Book, body: dict, where: str) -> dict:
     return {}
 
 
-def _update_spreadsheet_properties(book: Book, body: dict, where: str) -> dict:
+def _update_spreadsheet_properties(book: Book, body: dict[str, Any], where: str) -> dict[str, Any]:
     props = body.get("properties") or {}
     fields = {f.strip() for f in (body.get("fields") or "").split(",") if f.strip()}
     if not fields:
@@ -755,7 +756,7 @@ def _update_spreadsheet_properties(book: Book, body: dict, where: str) -> dict:
     return {}
 
 
-_HANDLERS: dict[str, Callable[[Book, dict, str], dict]] = {
+_HANDLERS: dict[str, Callable[[Book, dict[str, Any], str], dict[str, Any]]] = {
     "addSheet": _add_sheet,
     "deleteSheet": _delete_sheet,
     "updateSheetProperties": _update_sheet_properties,
@@ -798,7 +799,7 @@ def drive_filter(q: str) -> Callable[[Book], bool]:
     return lambda book: all(test(book) for test in tests)
 
 
-def _clause_test(match: re.Match) -> Callable[[Book], bool]:
+def _clause_test(match: re.Match[str]) -> Callable[[Book], bool]:
     if match["trashed"] is not None:
         # Nothing here is ever in the trash: "trashed = false" matches every file.
         matches = (match["trashed"].lower() == "false") == (match["top"] == "=")

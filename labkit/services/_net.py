@@ -14,7 +14,8 @@ from typing import Any
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -61,6 +62,13 @@ def serve(
     # A short poll interval makes shutdown() take milliseconds instead of 0.5 s.
     threading.Thread(target=server.serve_forever, args=(0.02,), name=name, daemon=True).start()
     return server
+
+
+def address(server: ThreadingHTTPServer) -> tuple[str, int]:
+    """(host, port) a server `serve` started listens on."""
+    host, port = server.server_address[:2]
+    assert isinstance(host, str)  # an AF_INET/AF_INET6 server's host
+    return host, port
 
 
 def shut(server: ThreadingHTTPServer | None) -> None:

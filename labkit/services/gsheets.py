@@ -26,10 +26,11 @@ import secrets
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -38,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from labkit.services import _gsheets_app as app
 from labkit.services._gsheets_app import ApiError, Book
-from labkit.services._net import reply, serve, shut
+from labkit.services._net import address, reply, serve, shut
 
 CLIENT_EMAIL = "labkit-etl@labkit-local.iam.gserviceaccount.com"
 PROJECT_ID = "labkit-local"
@@ -79,10 +80,10 @@ class GoogleSheets:
         assert self._server is not None, "start() the fake first"
         if self.public_url:
             return self.public_url.rstrip("/")
-        host, port = self._server.server_address[:2]
+        host, port = address(self._server)
         return f"http://{host}:{port}"
 
-    def start(self) -> "GoogleSheets":
+    def start(self) -> GoogleSheets:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -107,7 +108,8 @@ class GoogleSheets:
             return False
         try:
             with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
-                return response.status == 200
+                status: int = response.status
+                return status == 200
         except OSError:
             return False
 
@@ -175,7 +177,7 @@ class GoogleSheets:
         """Replace `tab`'s contents with a CSV (text or a file path); cells stay strings exactly as
         written. The spreadsheet and the tab are created when missing."""
         text = _csv_text(csv_text_or_path)
-        rows = [row for row in csv.reader(io.StringIO(text, newline=""))]
+        rows = list(csv.reader(io.StringIO(text, newline="")))
         with self._lock:
             book = self._find(title, missing_ok=True)
             if book is None:
@@ -208,6 +210,11 @@ class GoogleSheets:
             raise ValueError("number counts writes from now: 1 is the next one")
         with self._lock:
             self._failures[self.writes + number] = status
+
+    @overload
+    def _find(self, title_or_id: str, missing_ok: Literal[False] = False) -> Book: ...
+    @overload
+    def _find(self, title_or_id: str, missing_ok: bool) -> Book | None: ...
 
     def _find(self, title_or_id: str, missing_ok: bool = False) -> Book | None:
         if title_or_id in self._books:
@@ -413,7 +420,7 @@ class GoogleSheets:
         if status is not None:
             raise ApiError(status)
 
-    def _atomically(self, book: Book, change: Any) -> dict[str, Any]:
+    def _atomically(self, book: Book, change: Callable[[Book], dict[str, Any]]) -> dict[str, Any]:
         """Apply `change` to a copy and keep it only if nothing failed: Google's all-or-nothing."""
         copy = book.clone()
         answer = change(copy)

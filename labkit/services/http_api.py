@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from labkit.services._net import reply, serve, shut
+from labkit.services._net import address, reply, serve, shut
 
 FORECAST_PATH = "/data/2.5/onecall"
 SEOUL = (37.5665, 126.9780)
@@ -92,10 +92,10 @@ class WeatherAPI:
         assert self._server is not None, "start() the fake first"
         if self.public_url:
             return self.public_url.rstrip("/") + FORECAST_PATH
-        host, port = self._server.server_address[:2]
+        host, port = address(self._server)
         return f"http://{host}:{port}{FORECAST_PATH}"
 
-    def start(self) -> "WeatherAPI":
+    def start(self) -> WeatherAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import secrets
 import signal
 import subprocess
@@ -22,9 +21,10 @@ import sys
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 import psycopg2
@@ -33,7 +33,9 @@ from psycopg2 import sql
 
 from labkit.paths import state_dir
 from labkit.private_files import write_private
-from labkit.services._net import free_port, process_alive as _alive
+from labkit.services import ram_disk
+from labkit.services._net import free_port
+from labkit.services._net import process_alive as _alive
 
 WAREHOUSE_DB = "warehouse"
 DOCKER_IMAGE = "postgres:16-alpine"
@@ -64,8 +66,9 @@ class PostgresServer:
         """The DSN with the password masked, for printing."""
         return self.dsn(database).replace(":" + quote(self.password, safe="") + "@", ":***@") if self.password else self.dsn(database)
 
-    def connect(self, database: str = "postgres", **kwargs):
-        return psycopg2.connect(self.dsn(database), connect_timeout=5, **kwargs)
+    def connect(self, database: str = "postgres", **kwargs: Any) -> psycopg2.extensions.connection:
+        # cast: with **kwargs the stub's overloads (connection_factory) cannot be told apart.
+        return cast(psycopg2.extensions.connection, psycopg2.connect(self.dsn(database), connect_timeout=5, **kwargs))
 
     def healthy(self) -> bool:
         try:
@@ -90,9 +93,11 @@ class PostgresServer:
                     if template:
                         create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
                     cur.execute("SELECT pg_database_size(%s)", (template or "template1",))
+                    size = cur.fetchone()
+                    assert size is not None  # a SELECT without FROM returns exactly one row
                     # WAL_LOG copies through the WAL: 0.1 s for a small template; FILE_COPY
                     # forces a checkpoint (~0.28 s) but wins from a few tens of MB (lab 2's 51 MB).
-                    strategy = "WAL_LOG" if cur.fetchone()[0] < SMALL_TEMPLATE_BYTES else "FILE_COPY"
+                    strategy = "WAL_LOG" if size[0] < SMALL_TEMPLATE_BYTES else "FILE_COPY"
                     try:
                         cur.execute(create + sql.SQL(" STRATEGY {}").format(sql.SQL(strategy)))
                     except psycopg2.errors.SyntaxError:
@@ -173,50 +178,19 @@ def start(*, prefer: str | None = None) -> PostgresServer:
 
 
 @dataclass
-class Pending:
-    """An embedded server starting in the background; its address is known already.
+class AttachedPostgresServer(PostgresServer):
+    """A server another process started and stops (found through its `LABKIT_PG_ADMIN_DSN`)."""
 
-    `labkit test` hands the address to pytest at once and lets the server start while
-    pytest imports (~1 s saved per run); the test session waits for it to answer.
-    """
+    mode: str = "attached"
 
-    server: PostgresServer
-    thread: Any
-    error: list[BaseException]
-
-    def result(self) -> PostgresServer:
-        self.thread.join()
-        if self.error:
-            raise self.error[0]
-        return self.server
+    def stop(self) -> None:
+        """Left running: its owner stops it."""
 
 
-def start_in_background() -> Pending | None:
-    """Start the embedded server in a thread, or None when another mode applies (DSN, Docker)."""
-    if os.environ.get("LABKIT_PG_DSN") or docker_available():
-        return None
-    import threading
-
-    placeholder = PostgresServer(host="127.0.0.1", port=free_port(), password=secrets.token_urlsafe(16))
-    pending = Pending(placeholder, None, [])
-
-    def run() -> None:
-        try:
-            started = start_embedded(port=placeholder.port, password=placeholder.password)
-            placeholder.data_dir, placeholder._stopper = started.data_dir, started._stopper
-        except BaseException as err:  # reported by result()
-            pending.error.append(err)
-
-    pending.thread = threading.Thread(target=run, name="postgres-start", daemon=True)
-    pending.thread.start()
-    return pending
-
-
-def attach(admin_dsn: str) -> PostgresServer:
+def attach(admin_dsn: str) -> AttachedPostgresServer:
     """A server another process started (its `LABKIT_PG_ADMIN_DSN`); stopping it is theirs."""
-    server = _from_dsn(admin_dsn)
-    server.mode = "attached"
-    return server
+    found = _from_dsn(admin_dsn)
+    return AttachedPostgresServer(host=found.host, port=found.port, user=found.user, password=found.password)
 
 
 def docker_available(timeout: float = 2.0) -> bool:
@@ -224,7 +198,9 @@ def docker_available(timeout: float = 2.0) -> bool:
     try:
         import docker  # testcontainers' client
 
-        client = docker.from_env(timeout=timeout)
+        # attr-defined: mypy resolves `docker` to the repository's docker/ folder (a namespace
+        # package); the installed docker SDK ships no type information.
+        client = docker.from_env(timeout=timeout)  # type: ignore[attr-defined]
         try:
             return bool(client.ping())
         finally:
@@ -311,8 +287,12 @@ def start_embedded(*, port: int | None = None, password: str | None = None, fold
     folder = folder or run_root() / f"pg-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     data = folder / "data"
     fresh = not (data / "PG_VERSION").exists()
-    data.mkdir(parents=True, exist_ok=True)
-    (folder / "owner.pid").write_text(str(os.getpid()))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "owner.pid").write_text(str(os.getpid()))  # first: another start's reap_orphans() reads it
+    if keep:
+        data.mkdir(exist_ok=True)
+    else:
+        ram_disk.link_data(folder)  # in memory when there is room: see ram_disk
     if user:
         import pwd
 
@@ -343,16 +323,15 @@ def start_embedded(*, port: int | None = None, password: str | None = None, fold
     settings = ["listen_addresses=127.0.0.1", f"port={port}", "unix_socket_directories=", *([] if keep else _FAST_SETTINGS)]
     # Run the postmaster as our own child (not daemonised by pg_ctl) so that stopping it
     # also reaps it: no <defunct> postgres left in `ps`.
-    log = open(folder / "server.log", "ab")
-    postmaster = subprocess.Popen(
-        [_bin("postgres"), "-D", str(data), *[arg for s in settings for arg in ("-c", s)]],
-        user=user,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
-    )
-    log.close()
+    with open(folder / "server.log", "ab") as log:  # the postmaster keeps its own copy
+        postmaster = subprocess.Popen(
+            [_bin("postgres"), "-D", str(data), *[arg for s in settings for arg in ("-c", s)]],
+            user=user,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+        )
     watchdog = subprocess.Popen(
         [sys.executable, "-m", "labkit.services.watchdog", str(os.getpid()), str(folder), *(["--keep"] if keep else [])],
         stdin=subprocess.DEVNULL,
@@ -372,7 +351,7 @@ def start_embedded(*, port: int | None = None, password: str | None = None, fold
         if keep:
             (folder / "owner.pid").unlink(missing_ok=True)  # tells the watchdog to leave
         else:
-            shutil.rmtree(folder, ignore_errors=True)
+            ram_disk.remove(folder)
         if watchdog.poll() is None:
             watchdog.terminate()
         watchdog.wait()
@@ -403,7 +382,7 @@ def stop_folder(folder: Path, *, immediate: bool = False, keep: bool = False) ->
     if keep:
         (folder / "owner.pid").unlink(missing_ok=True)
     else:
-        shutil.rmtree(folder, ignore_errors=True)
+        ram_disk.remove(folder)
 
 
 def _kill_postmaster(data: Path) -> None:
@@ -421,20 +400,32 @@ def orphans() -> list[Path]:
         try:
             owner = int((folder / "owner.pid").read_text())
         except (OSError, ValueError):
-            owner = -1
+            # Being created right now (servers start side by side: the folder exists before
+            # its owner.pid): its name says whose it is, `pg-<pid>-<id>`.
+            owner = _owner_from_name(folder.name)
         if owner <= 0 or not _alive(owner):
             found.append(folder)
     return found
+
+
+def _owner_from_name(name: str) -> int:
+    try:
+        return int(name.split("-")[1])
+    except (IndexError, ValueError):
+        return -1
 
 
 def reap_orphans() -> int:
     folders = orphans()
     for folder in folders:
         stop_folder(folder, immediate=True)
+    ram_disk.sweep()
     return len(folders)
 
 
-def wait_healthy(server: PostgresServer, timeout: float = 20, process=None, log: Path | None = None) -> None:
+def wait_healthy(
+    server: PostgresServer, timeout: float = 20, process: subprocess.Popen[bytes] | None = None, log: Path | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while not server.healthy():
         if process is not None and process.poll() is not None:

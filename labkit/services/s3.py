@@ -33,7 +33,7 @@ class S3Server:
         except requests.RequestException:
             return False
 
-    def client(self):
+    def client(self) -> Any:  # a boto3 S3 client (boto3 is untyped)
         """A boto3 S3 client to this server (moto takes any credentials)."""
         return client(self.endpoint)
 
@@ -66,7 +66,7 @@ class S3Server:
         }
 
 
-def client(endpoint: str):
+def client(endpoint: str) -> Any:
     """A boto3 S3 client to the moto server at `endpoint` (one a parent process started, too)."""
     import boto3
 

@@ -25,9 +25,11 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from labkit.services import gsheets, http_api, s3, slack
+from labkit.services._net import address
 from labkit.services.s3 import BACKUP_BUCKET
 
 # What --env-file holds: the connections whose secret is made here at start (the Sheets key).
@@ -67,7 +69,7 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
         raise
 
 
-def _print_post(receiver: slack.SlackWebhook):
+def _print_post(receiver: slack.SlackWebhook) -> Callable[[slack.Post], None]:
     """Print each request the receiver answered: the class's alert channel, never the token."""
     def show(post: slack.Post) -> None:
         if post.status == slack.PENDING:
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         # A file left by the previous start holds a key nobody accepts any more: drop it first,
         # so a container waiting for it (docker/kit-entrypoint.sh) only ever reads a fresh one.
         args.env_file.unlink(missing_ok=True)
-    started: list = []
+    started: list[slack.SlackWebhook | gsheets.GoogleSheets | http_api.WeatherAPI] = []
     try:
         for service in (receiver, sheets, weather):
             # Advertised before start (the Sheets key's token_uri is made from it); port 0 asks
@@ -110,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             service.start()
             started.append(service)
             if not service.port:
-                service.public_url = f"http://{public}:{service._server.server_address[1]}"
+                assert service._server is not None  # start() bound it
+                service.public_url = f"http://{public}:{address(service._server)[1]}"
         from labkit.data import budget
 
         budget.seed(sheets)

@@ -27,13 +27,14 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from labkit.services._net import reply, serve, shut
+from labkit.services._net import address, reply, serve, shut
 
 WEBHOOK_PREFIX = "/services/"
 MODES = ("ok", "error", "slow")
@@ -109,7 +110,7 @@ class SlackWebhook:
         assert self._server is not None, "start() the receiver first"
         if self.public_url:
             return self.public_url.rstrip("/")
-        host, port = self._server.server_address[:2]
+        host, port = address(self._server)
         return f"http://{host}:{port}"
 
     @property
@@ -117,7 +118,7 @@ class SlackWebhook:
         """The secret URL clients post to. Treat it like a password: do not print or commit it."""
         return self.url + WEBHOOK_PREFIX + self.token
 
-    def start(self) -> "SlackWebhook":
+    def start(self) -> SlackWebhook:
         if self._server is not None:
             return self
         receiver = self
@@ -290,7 +291,7 @@ def _block_texts(blocks: Any) -> list[str]:
     for block in blocks:
         if not isinstance(block, dict):
             continue
-        candidates = [block.get("text")] + list(block.get("fields") or [])
+        candidates = [block.get("text"), *(block.get("fields") or [])]
         if block.get("type") == "context":
             candidates += list(block.get("elements") or [])
         for item in candidates:

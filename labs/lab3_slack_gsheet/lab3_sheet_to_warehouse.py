@@ -34,6 +34,7 @@ from psycopg2 import sql
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import dag, get_current_context, task
+
 from common.alerts import task_failure_alert, task_retry_alert
 from common.sheets import sheets_client
 from common.warehouse import warehouse_connection

@@ -29,6 +29,7 @@ import gspread
 import pendulum
 
 from airflow.sdk import dag, task
+
 from common.alerts import task_failure_alert, task_retry_alert
 from common.sheets import sheets_client
 from common.warehouse import warehouse_connection

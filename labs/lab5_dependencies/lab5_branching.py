@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pendulum
+
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import TriggerRule, Variable, dag, task

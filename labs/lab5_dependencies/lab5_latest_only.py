@@ -14,6 +14,7 @@ runs it after its upstream tasks finish, failed or not. The catch the course sho
 from __future__ import annotations
 
 import pendulum
+
 from airflow.providers.standard.operators.latest_only import LatestOnlyOperator
 from airflow.sdk import TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowFailException

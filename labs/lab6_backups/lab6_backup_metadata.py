@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pendulum
+
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseHook, Param, Variable, dag, task
 

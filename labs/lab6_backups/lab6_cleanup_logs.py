@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
+
 from airflow.sdk import Param, conf, dag, task
 
 from backups.logs import cleanup_logs

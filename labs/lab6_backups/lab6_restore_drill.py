@@ -16,6 +16,7 @@ the key kept apart from the bucket is sign the result.
 from __future__ import annotations
 
 import pendulum
+
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseHook, Param, Variable, dag, task
 

@@ -29,7 +29,7 @@ def postgres_processes(folder_part: str) -> list[str]:
     found = []
     for line in out.splitlines():
         args = line.split()
-        if len(args) < 4 or not Path(args[1]).name == "postgres" or "-D" not in args:
+        if len(args) < 4 or Path(args[1]).name != "postgres" or "-D" not in args:
             continue
         data = args[args.index("-D") + 1]
         if folder_part in data:

@@ -74,7 +74,7 @@ class JupyterLabPage:
 
     def open_file(self, name: str) -> None:
         self.double_click(name)
-        self.wait(lambda b: self.tab_labels() and self.tab_labels()[-1] == name or name in self._active_tab(),
+        self.wait(lambda b: (self.tab_labels() and self.tab_labels()[-1] == name) or name in self._active_tab(),
                   message=f"{name} open in a tab")
 
     def _active_tab(self) -> str:

@@ -83,7 +83,8 @@ def test_no_component_listens_beyond_loopback(server):
 
 def test_attached_servers_drive_but_never_stop_the_owners(server):
     attached = airflow_server.attach(server.state_file)
-    assert (attached.url, attached.passwords, attached.owner) == (server.url, server.passwords, False)
+    assert (attached.url, attached.passwords) == (server.url, server.passwords)
+    assert isinstance(attached, airflow_server.AttachedAirflowServer)
     assert set(attached.pids) == set(server.pids)
     attached.stop()
     assert server.is_running("api-server")
@@ -137,9 +138,12 @@ def test_tests_wait_for_the_runners_server_and_explain_a_failed_start(tmp_path, 
 
 
 def test_a_recipe_adds_the_graded_files_only_when_it_runs_them(monkeypatch):
+    from labkit import labs
+
     given, student = Path("/dags/given.py"), Path("/labs/lab9/student.py")
-    monkeypatch.setitem(servers.LAB_SERVERS, "lab8", servers.Recipe(dags=(given,)))
-    monkeypatch.setitem(servers.LAB_SERVERS, "lab9", servers.Recipe(dags=(given,), with_target=True))
-    assert servers.LAB_SERVERS["lab8"].dag_files([student]) == [given]
-    assert servers.LAB_SERVERS["lab9"].dag_files([student]) == [given, student]
+    records = {**labs.LABS, "lab8": labs.Lab("lab8", services=(), graded_airflow=labs.LiveAirflow(dags=(given,))),
+               "lab9": labs.Lab("lab9", services=(), graded_airflow=labs.LiveAirflow(dags=(given,), runs_target=True))}
+    monkeypatch.setattr(labs, "LABS", records)
+    assert records["lab8"].graded_airflow.dag_files([student]) == [given]
+    assert records["lab9"].graded_airflow.dag_files([student]) == [given, student]
     assert servers.shareable("lab8") and not servers.shareable("lab9") and not servers.shareable("lab1")

@@ -49,8 +49,8 @@ def test_a_row_with_the_wrong_number_of_columns_is_changed():
 def test_long_listings_are_cut_with_a_count():
     lines = diff_rows([], [(day(n), 0.0) for n in range(1, 13)])
     assert lines == [
-        "missing keys (12): 2026-11-01, 2026-11-02, 2026-11-03, 2026-11-04, 2026-11-05, 2026-11-06, "
-        "2026-11-07, 2026-11-08, … (+4 more)"
+        ("missing keys (12): 2026-11-01, 2026-11-02, 2026-11-03, 2026-11-04, 2026-11-05, 2026-11-06, "
+         "2026-11-07, 2026-11-08, … (+4 more)")
     ]
 
 
@@ -111,6 +111,6 @@ def test_finishes_within_returns_results_errors_and_fails_a_hang():
     outcome = finishes_within(5, lambda: 1 / 0, "division")
     assert isinstance(outcome.error, ZeroDivisionError) and outcome.result is None
     release = threading.Event()
-    with pytest.raises(LabCheckFailed, match="hang was still waiting after 0.3 s"):
+    with pytest.raises(LabCheckFailed, match=r"hang was still waiting after 0\.3 s"):
         finishes_within(0.3, release.wait, "hang")
     release.set()

@@ -97,7 +97,7 @@ def parse_conn(value: str) -> dict:
 # -- structure ------------------------------------------------------------------------------------
 def test_official_services_with_their_commands_and_healthchecks(compose):
     services = compose["services"]
-    assert set(OFFICIAL + ("s3", "kit-services")) <= set(services)
+    assert {*OFFICIAL, "s3", "kit-services"} <= set(services)
     commands = {name: services[f"airflow-{name}"]["command"] for name in ("scheduler", "dag-processor", "triggerer")}
     assert commands == {"scheduler": "scheduler", "dag-processor": "dag-processor", "triggerer": "triggerer"}
     api = services["airflow-apiserver"]
@@ -379,7 +379,7 @@ def test_serve_runs_the_fakes_for_real_clients_and_stops_on_sigterm(tmp_path, mo
 
         # Slack: Airflow's hook, with the connection exactly as docker-compose.yaml writes it.
         here = {"kit-services:8091": f"127.0.0.1:{ports['slack']}", "kit-services:8093": f"127.0.0.1:{ports['weather']}"}
-        values = {name: "x" for name in env_example()} | {"SLACK_WEBHOOK_TOKEN": token, "WEATHER_API_KEY": api_key}
+        values = dict.fromkeys(env_example(), "x") | {"SLACK_WEBHOOK_TOKEN": token, "WEATHER_API_KEY": api_key}
         slack_conn = substitute(common_env["AIRFLOW_CONN_SLACK_ALERTS"], values)
         for old, new in here.items():
             slack_conn = slack_conn.replace(old, new)

@@ -8,7 +8,12 @@ import pytest
 
 from labkit.data.nps import MONTHLY_NPS_2019, daily_nps, generate_nps, load_nps, monthly_nps
 from labkit.data.sessions import (
-    CHANNELS, MONTHLY_MAU_2019, first_last_channel, generate_sessions, load_sessions, monthly_active_users,
+    CHANNELS,
+    MONTHLY_MAU_2019,
+    first_last_channel,
+    generate_sessions,
+    load_sessions,
+    monthly_active_users,
 )
 from labkit.services import postgres
 
@@ -44,7 +49,7 @@ def server():
         started.stop()
 
 
-@pytest.fixture()
+@pytest.fixture
 def conn(server):
     connection = server.connect("kit_data")
     yield connection
@@ -136,7 +141,7 @@ def test_load_keeps_autocommit_as_the_caller_left_it(conn):
 def test_hostile_table_names_are_refused(conn, name):
     with conn, conn.cursor() as cur:
         cur.execute("CREATE TABLE IF NOT EXISTS y (id int)")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a plain table name"):
         load_nps(conn, rows=10, table=name)
     assert _query(conn, "SELECT to_regclass('public.y') IS NOT NULL") == [(True,)]
 
@@ -164,7 +169,7 @@ def test_sessions_are_well_formed(session_rows):
 
 
 def test_too_few_sessions_for_the_mau_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="need at least"):
         generate_sessions(sessions=1_000)
 
 
@@ -174,7 +179,7 @@ def test_load_sessions_gives_the_courses_mau(conn, session_rows):
     assert _query(conn, "SELECT COUNT(DISTINCT userid), COUNT(*) FROM user_session_channel") == [(949, 101_000)]
     assert _query(conn, "SELECT COUNT(*) FROM session_timestamp") == [(101_000,)]
     assert {c for (c,) in _query(conn, "SELECT DISTINCT channel FROM user_session_channel")} <= set(CHANNELS)
-    sql_first_last = {u: (f, l) for u, f, l in _query(conn, FIRST_LAST_SQL)}
+    sql_first_last = {u: (first, last) for u, first, last in _query(conn, FIRST_LAST_SQL)}
     assert sql_first_last == first_last_channel(*session_rows)
     assert load_sessions(conn, sessions=5_000) == (5_000, 5_000)  # re-load replaces
     assert _query(conn, "SELECT COUNT(*) FROM session_timestamp") == [(5_000,)]
@@ -193,7 +198,7 @@ def test_the_budget_sheet_reads_as_people_typed_it_and_cleans_exactly():
     assert any(not c.startswith("$") and not c.endswith("%") for c in cells)  # a forgotten $
     expected = budget.expected_rows()
     assert len({(month, channel) for month, channel, *_ in expected}) == 48
-    first = dict(zip(budget.HEADER, expected[0]))
+    first = dict(zip(budget.HEADER, expected[0], strict=True))
     assert first["budget"] == Decimal("2000") and first["conversion_rate"] == Decimal("0.0532")
 
 

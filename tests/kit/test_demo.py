@@ -235,7 +235,7 @@ def test_second_demo_starts_from_the_first_ones_state(demo, demo_state):
     """Stop, start again: same logins, the metadata DB and the warehouse kept."""
     demo.server.api("POST", "variables", json={"key": "kept_between_demos", "value": "yes"})
     demo.stop()
-    pids = [pid for pid in demo.server.pids.values()]
+    pids = list(demo.server.pids.values())
     assert not any(process_alive(pid) for pid in pids)
     lines: list[str] = []
     again = demo_stack.start(demo_state, port=None, log=lines.append)

@@ -20,6 +20,7 @@ import pytest
 
 from labkit.paths import ROOT
 from labkit.services import airflow, airflow_metadata
+from labkit.services.airflow_server import _group_alive
 from tests.kit.helpers import clean_env, postgres_processes, wait_until
 
 pytestmark = pytest.mark.timeout(400)  # real grading runs, several in a row
@@ -171,3 +172,64 @@ def test_a_cached_metadata_schema_that_is_not_a_dump_is_not_used(tmp_path):
         assert not airflow_metadata._is_dump(tmp_path / "bad.dump")
     (tmp_path / "good.dump").write_bytes(b"PGDMP\x01\x0e")
     assert airflow_metadata._is_dump(tmp_path / "good.dump")
+
+
+# -- 18. an owner killed with SIGKILL mid-run leaves nothing running ------------------------------
+def _ready_servers(state) -> list[dict]:
+    found = []
+    for state_file in (state / "airflow").rglob("server.json"):
+        try:
+            server = json.loads(state_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if server.get("ready"):
+            found.append(server)
+    return found
+
+
+@pytest.mark.parametrize("lab", ["lab3", "lab4"], ids=["postgres", "live-airflow"])
+def test_a_runner_killed_mid_run_leaves_no_service_or_test_running(tmp_path, lab):
+    """Only the owner dies (`kill -9` of the runner, not its group: an OOM kill): its services
+    (PostgreSQL for lab 3; a live Airflow for lab 4) and its pytest must go too."""
+    state = tmp_path / "state"
+    runner = labkit(state, "test", lab, "--target", "reference")
+    assert wait_until(lambda: any("pytest" in p for p in processes_under(state)), timeout=120)
+    groups: list[int] = []
+    if lab == "lab4":  # mid-run: its Airflow is up
+        assert wait_until(lambda: _ready_servers(state), timeout=120), "the run's Airflow never got ready"
+        groups = list(_ready_servers(state)[0]["pids"].values())
+        assert groups and all(_group_alive(pid) for pid in groups)
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait(timeout=30)
+    assert wait_until(lambda: not processes_under(state), timeout=30), \
+        "left running after the owner died:\n" + "\n".join(processes_under(state))
+    assert wait_until(lambda: not any(_group_alive(pid) for pid in groups), timeout=30), "Airflow outlived its owner"
+    assert not postgres_processes(f"pg-{runner.pid}-")
+
+
+SIGNAL_IN_PREEXEC = """
+import os, signal, subprocess, sys
+from labkit import interrupts
+if sys.argv[1] == "guarded":
+    interrupts.raise_on_interrupt()
+else:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+# Ctrl-C reaches the child between fork() and exec(), as in `labkit verify`'s race.
+subprocess.Popen(["true"], preexec_fn=lambda: os.kill(os.getpid(), signal.SIGINT)).wait()
+print("started")
+os.kill(os.getpid(), signal.SIGINT)
+"""
+
+
+@pytest.mark.parametrize("handler", ["guarded", "plain"])
+def test_ctrl_c_between_fork_and_exec_stops_only_the_parent(handler):
+    """A Ctrl-C sent to the terminal's group while a grading child was being forked printed
+    a KeyboardInterrupt traceback from the child (its preexec_fn runs our handler). Guarded,
+    the child starts as asked and the parent alone gets KeyboardInterrupt."""
+    done = subprocess.run([sys.executable, "-c", SIGNAL_IN_PREEXEC, handler], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)
+    if handler == "plain":  # the failure the guard prevents, so this test can fail
+        assert "Exception occurred in preexec_fn" in done.stderr
+        return
+    assert done.stdout == "started\n", done.stderr
+    assert done.stderr.count("Traceback") == 1 and done.stderr.rstrip().endswith("KeyboardInterrupt")

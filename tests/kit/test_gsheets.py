@@ -24,7 +24,7 @@ from labkit.data.budget import FIXTURE
 from labkit.services.gsheets import CLIENT_EMAIL, GoogleSheets
 
 sys.path.insert(0, str(labkit.paths.DAGS))
-from common.sheets import client_from_info, service_account_info  # noqa: E402
+from common.sheets import client_from_info, service_account_info
 
 
 @pytest.fixture(scope="module")

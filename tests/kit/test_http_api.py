@@ -99,7 +99,7 @@ def test_garbage_mode_answers_html(api):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/html"
     assert response.text == "<html>maintenance</html>"
-    with pytest.raises(ValueError):
+    with pytest.raises(requests.JSONDecodeError):
         response.json()
 
 

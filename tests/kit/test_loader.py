@@ -191,7 +191,8 @@ def test_the_sandbox_note_names_only_files_the_jail_hides(where, noted, tmp_path
     monkeypatch.setenv("LABKIT_SANDBOX", "root")
     path = where.format(n=os.getpid(), tmp=tmp_path, cwd=os.getcwd())
     try:
-        open(path)
+        with open(path):
+            pass
     except OSError as err:
         message = describe_exception(err)
     assert (SANDBOX_NOTE in message) is noted, message

@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 
 from labkit.paths import ROOT
-from labkit.services import postgres
+from labkit.services import postgres, ram_disk
 from labkit.services._net import process_alive
 from tests.kit.helpers import clean_env, postgres_processes, postmaster_pid, wait_until
 
@@ -112,9 +112,12 @@ def test_stop_ends_the_server_and_removes_its_folder():
     folder = server.data_dir.parent
     pid = postmaster_pid(server.data_dir)
     assert process_alive(pid)
+    in_memory = server.data_dir.resolve()
+    # Its data lives in tmpfs (this machine has room), behind a link named on disk.
+    assert server.data_dir.is_symlink() and in_memory.is_relative_to(ram_disk.TMPFS), server.data_dir
     server.stop()
     assert not process_alive(pid)
-    assert not folder.exists()
+    assert not folder.exists() and not in_memory.exists()
     assert postgres_processes(str(folder)) == []
     server.stop()  # a second stop is harmless
     assert not server.healthy()
@@ -143,11 +146,13 @@ def test_the_watchdog_stops_a_server_whose_owner_was_killed(tmp_path):
         assert line, f"the owner did not start a server:\n{log.read_text()}"
         folder = Path(line)
         pid = postmaster_pid(folder / "data")
+        in_memory = (folder / "data").resolve()
         assert process_alive(pid)
         owner.send_signal(signal.SIGKILL)  # no finally:, no atexit: only the watchdog is left
         owner.wait()
-        assert wait_until(lambda: not folder.exists() and not process_alive(pid), timeout=10), (
-            f"10 s after its owner died: folder exists={folder.exists()}, postmaster alive={process_alive(pid)}"
+        assert wait_until(lambda: not folder.exists() and not process_alive(pid) and not in_memory.exists(), timeout=10), (
+            f"10 s after its owner died: folder exists={folder.exists()}, postmaster alive={process_alive(pid)}, "
+            f"its data in memory exists={in_memory.exists()}"
         )
         assert postgres_processes(str(folder)) == []
     finally:
@@ -171,6 +176,59 @@ def test_orphans_are_folders_whose_owner_is_gone():
         assert not folder.exists()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_data_in_memory_whose_folder_on_disk_is_gone_is_swept():
+    """A state folder deleted by hand (or a machine that lost power) leaves data in tmpfs that
+    no watchdog will delete: the next server start sweeps it; data whose folder is there stays."""
+    owners = postgres.run_root()
+    gone, kept = owners / f"pg-{os.getpid()}-kitgone", owners / f"pg-{os.getpid()}-kitkept"
+    kept.mkdir()
+    try:
+        for folder in (gone, kept):
+            folder.mkdir(exist_ok=True)
+            (ram_disk.link_data(folder) / "PG_VERSION").write_text("16\n")
+        gone_data = (gone / "data").resolve()
+        shutil.rmtree(gone)  # the link goes, its target stays
+        assert gone_data.exists()
+        assert ram_disk.sweep() >= 1
+        assert not gone_data.exists() and (kept / "data" / "PG_VERSION").exists()
+    finally:
+        ram_disk.remove(kept)
+        ram_disk.remove(gone)
+
+
+def test_without_room_in_memory_the_data_stays_on_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(ram_disk, "MIN_FREE", 2**62)  # a Docker container's 64 MB /dev/shm
+    data = ram_disk.link_data(tmp_path)
+    assert data.is_dir() and not data.is_symlink()
+    monkeypatch.setattr(ram_disk, "MIN_FREE", 0)
+    monkeypatch.setenv(ram_disk.OFF, "1")
+    assert not ram_disk.has_room()
+
+
+def test_a_folder_being_created_is_not_an_orphan():
+    """Servers start side by side (a class's grading slots): one's reap must not delete the
+    folder another has made but not yet marked with its owner.pid."""
+    folder = postgres.run_root() / f"pg-{os.getpid()}-kittest"
+    (folder / "data").mkdir(parents=True)
+    try:
+        assert folder not in postgres.orphans()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.timeout(60)
+def test_servers_started_side_by_side_all_start():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(3) as pool:
+        servers = list(pool.map(lambda _: postgres.start_embedded(), range(3)))
+    try:
+        assert all(server.healthy() for server in servers)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def test_labkit_pg_dsn_comes_first(server, monkeypatch):
@@ -201,15 +259,3 @@ def test_docker_available_answers_false_quickly_without_a_daemon():
     started = time.monotonic()
     assert postgres.docker_available() is False
     assert time.monotonic() - started < 3
-
-
-def test_a_background_start_knows_its_address_before_it_answers():
-    pending = postgres.start_in_background()
-    assert pending is not None  # no LABKIT_PG_DSN and no Docker daemon here
-    dsn = pending.server.dsn()  # known at once: what `labkit test` hands to pytest
-    server = pending.result()
-    try:
-        assert server.dsn() == dsn and server.healthy()
-    finally:
-        server.stop()
-    assert not server.data_dir.parent.exists()

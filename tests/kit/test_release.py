@@ -91,7 +91,7 @@ def test_only_the_solution_lines_change():
 def test_the_stub_compiles_and_raises_the_todo_when_called():
     namespace: dict = {}
     exec(compile(strip_solutions(FUNCTION_BODY), "starter.py", "exec"), namespace)
-    with pytest.raises(NotImplementedError, match="^TODO: call requests.get with a timeout and return the JSON$"):
+    with pytest.raises(NotImplementedError, match=r"^TODO: call requests\.get with a timeout and return the JSON$"):
         namespace["fetch"]("http://example.invalid")
 
 

@@ -10,9 +10,11 @@ from labkit.grading.report import (
     PASSED,
     TIMEOUT,
     LabResult,
-    TestResult as GradedTest,  # renamed: pytest would try to collect a Test* class
     render,
     result_path,
+)
+from labkit.grading.report import (
+    TestResult as GradedTest,  # renamed: pytest would try to collect a Test* class
 )
 
 SYNTAX = "lab1.py has a syntax error on line 94: expected ':'.\n    def to_rows(payload)\n                        ^"

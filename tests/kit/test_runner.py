@@ -8,6 +8,7 @@ The pytest plugin is checked through what these runs leave: points, reasons, JSO
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import os
@@ -17,8 +18,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from labkit.grading import runner
-from labkit.grading.report import FAILED, NOT_RUN, PASSED, TIMEOUT, LabResult, render, result_path, results_dir
+from labkit.grading import protocol, runner
+from labkit.grading.report import (
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    TIMEOUT,
+    LabResult,
+    TestResult,
+    render,
+    result_path,
+    results_dir,
+)
 from labkit.paths import ROOT
 from tests.kit.helpers import REFERENCE, clean_env, postgres_processes
 
@@ -65,7 +76,7 @@ def syntax_run(tmp_path_factory):
     xml = ET.parse(produced[1]) if produced[1].exists() else None
     for path in produced:
         path.unlink(missing_ok=True)
-    yield {"run": run, "line": line, "file": lab_file, "json": data, "xml": xml}
+    return {"run": run, "line": line, "file": lab_file, "json": data, "xml": xml}
 
 
 def test_a_syntax_error_fails_the_run_with_score_zero(syntax_run):
@@ -80,7 +91,9 @@ def test_a_syntax_error_fails_the_run_with_score_zero(syntax_run):
 
 
 def test_a_syntax_error_is_explained_once_without_a_traceback(syntax_run):
-    out = syntax_run["run"].stdout
+    # Each failed test's row repeats the one-line reason (wrapped at the terminal's width: where
+    # depends on the file name's length); the explanation with the caret is said once below them.
+    out = syntax_run["run"].stdout.split("\nWhat went wrong\n", 1)[1]
     assert out.count(f"syntax error on line {syntax_run['line']}: expected ':'.") == 1
     assert out.count("syntax error on line") == 1
     assert "Traceback (most recent call last)" not in out
@@ -219,29 +232,41 @@ def test_an_internal_error_in_pytest_costs_one_test_not_the_rest(tmp_path, monke
 # -- what a test may declare to the runner's watch for stuck tests ----------------------------
 def test_a_test_declares_a_longer_limit_and_why_it_may_hang(tmp_path):
     progress = tmp_path / "progress.jsonl"
-    entry = {"nodeid": "tests/labX/test_a.py::test_waits", "name": "waits", "points": 1.0, "outcome": NOT_RUN,
-             "reason": "", "details": ""}
-    quick = {**entry, "nodeid": "tests/labX/test_a.py::test_quick"}
-    first = {**entry, "nodeid": "tests/labX/test_a.py::test_first"}
-    progress.write_text("\n".join(json.dumps(record) for record in (
-        {"collected": [first, entry, quick], "labs": {}, "time_limits": {entry["nodeid"]: 75.0},
-         "if_stuck": {entry["nodeid"]: "Nobody runs the run it waits for."}},
-        {"started": first["nodeid"]},
-        {"result": {**first, "outcome": "passed"}},
-        {"started": entry["nodeid"]},
-    )) + "\n")
-    state = runner._read_progress(progress)
-    assert state.patience(entry["nodeid"], runner.STUCK_AFTER) == 75.0 + runner.STUCK_MARGIN
-    assert state.patience(quick["nodeid"], runner.STUCK_AFTER) == runner.STUCK_AFTER
+    entry = TestResult("tests/labX/test_a.py::test_waits", "waits", 1.0)
+    quick = dataclasses.replace(entry, nodeid="tests/labX/test_a.py::test_quick")
+    first = dataclasses.replace(entry, nodeid="tests/labX/test_a.py::test_first")
+    with progress.open("w") as stream:
+        for event in (
+            protocol.Collected([first, entry, quick], {}, {entry.nodeid: 75.0}, {entry.nodeid: "Nobody runs the run it waits for."}),
+            protocol.Started(first.nodeid),
+            protocol.Scored(dataclasses.replace(first, outcome=PASSED)),
+            protocol.Started(entry.nodeid),
+        ):
+            protocol.write(stream, event)
+        stream.write('{"event": "scored", "result": {"nodeid": "cut sh')  # a line a kill cut short
+    state = protocol.Progress.read(progress)
+    assert state.patience(entry.nodeid, runner.STUCK_AFTER) == 75.0 + protocol.STUCK_MARGIN
+    assert state.patience(quick.nodeid, runner.STUCK_AFTER) == runner.STUCK_AFTER
     # The setup of each child's first test also sets the session up (a live Airflow): more
     # patience, until the test's own code starts.
-    assert state.patience(first["nodeid"], runner.STUCK_AFTER) == runner.STUCK_AFTER + runner.SESSION_SETUP
-    state.calling.add(first["nodeid"])
-    assert state.patience(first["nodeid"], runner.STUCK_AFTER) == runner.STUCK_AFTER
-    state.mark_crashed(progress, entry["nodeid"], -9, stuck=True, waited=90)
-    saved = runner._read_progress(progress).results[entry["nodeid"]]
-    assert saved["outcome"] == TIMEOUT
-    assert saved["reason"] == "stopped after 90 s: the code never returned. Nobody runs the run it waits for."
+    assert state.patience(first.nodeid, runner.STUCK_AFTER) == runner.STUCK_AFTER + protocol.SESSION_SETUP
+    state.calling.add(first.nodeid)
+    assert state.patience(first.nodeid, runner.STUCK_AFTER) == runner.STUCK_AFTER
+    # Or until the session's own fixtures are set up: a module fixture that runs the
+    # submission's DAG and hangs (lab 5's waiting trigger) is stopped after the usual 45 s.
+    with progress.open("a") as stream:
+        stream.write("\n")
+        protocol.write(stream, protocol.SessionReady(first.nodeid))
+    ready = protocol.Progress.read(progress)
+    assert ready.session_ready == {first.nodeid}
+    assert ready.patience(first.nodeid, runner.STUCK_AFTER) == runner.STUCK_AFTER
+    assert state.in_flight() == entry.nodeid and state.unfinished() == [entry.nodeid, quick.nodeid]
+    with progress.open("a") as stream:
+        stream.write("\n")
+    state.mark_crashed(progress, entry.nodeid, *runner._crash(state, entry.nodeid, -9, True, 75.0 + protocol.STUCK_MARGIN))
+    saved = protocol.Progress.read(progress).results[entry.nodeid]
+    assert saved.outcome == TIMEOUT and saved.points == 1.0
+    assert saved.reason == "stopped after 90 s: the code never returned. Nobody runs the run it waits for."
 
 
 # -- a submission that leaks file descriptors fails, not the grader (issue 17 #3) --------------
@@ -265,3 +290,33 @@ def test_a_submission_that_leaks_sockets_fails_the_test_not_the_grader(tmp_path)
     assert by_name["test_transform_makes_one_row_per_day"].outcome == PASSED
     assert by_name["test_creates_the_table_when_missing"].outcome == PASSED
     assert outcome.restarts == 1
+
+
+UNTIL_TESTS = '''
+import pytest
+def test_first(): pass
+def test_b(): pass
+@pytest.mark.parametrize("n", [1, 2])
+def test_named(n): pass
+def test_c(): pass
+def test_also_named(): pass
+def test_named_too_long(): pass
+'''
+
+
+@pytest.mark.parametrize(("deselected", "expected"), [
+    ([], ["test_first", "test_b", "test_named[1]", "test_named[2]", "test_also_named"]),
+    # A run restarted after a crash deselects what it scored: the rest of the selection stays.
+    (["test_first", "test_named[1]", "test_named[2]"], ["test_b", "test_also_named"]),
+])
+def test_labkit_until_keeps_the_tests_up_to_the_first_named_then_only_named(tmp_path, deselected, expected):
+    """verify grades a known-wrong variant up to its mistake: what its checks read."""
+    (tmp_path / "test_until.py").write_text(UNTIL_TESTS)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(tmp_path), "--rootdir", str(tmp_path), "-p", "no:cacheprovider",
+         "--collect-only", "-q", "--labkit-until=test_named,test_also_named",
+         *(f"--deselect=test_until.py::{name}" for name in deselected)],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    collected = [line.split("::")[1] for line in done.stdout.splitlines() if "::" in line]
+    assert collected == expected, done.stdout

@@ -27,7 +27,6 @@ def receiver():
 @pytest.fixture(autouse=True)
 def fresh(receiver):
     receiver.clear()  # also releases a request a previous "slow" test left held
-    yield
 
 
 @pytest.fixture
@@ -100,7 +99,7 @@ def test_form_encoded_payload_is_accepted_like_slack(receiver):
 
 # -- Slack's error answers ------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "body, answer",
+    ("body", "answer"),
     [
         (b'{"text": ""}', "no_text"),
         (b'{"channel": "#alerts"}', "no_text"),

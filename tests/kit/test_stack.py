@@ -120,11 +120,11 @@ def test_lab3_fakes_start_in_the_process_that_inspects_them(monkeypatch):
     """Slack and Sheets fakes live where a notebook can read their state; their connections are exported."""
     import json
 
-    from labkit import stack
+    from labkit import labs, stack
 
     for name in ("AIRFLOW_CONN_SLACK_ALERTS", "AIRFLOW_CONN_GOOGLE_SHEETS", "LABKIT_SLACK_URL", "LABKIT_SHEETS_URL"):
         monkeypatch.delenv(name, raising=False)
-    assert {"slack", "sheets"} <= set(stack.LAB_SERVICES["lab3"]) and not set(stack.IN_PROCESS) & set(stack.ALL_SERVICES)
+    assert {"slack", "sheets"} <= set(labs.get("lab3").services) and not set(stack.IN_PROCESS) & set(stack.ALL_SERVICES)
     services = stack.start(services=("slack", "sheets"), export=False)
     try:
         slack_conn = json.loads(services.env["AIRFLOW_CONN_SLACK_ALERTS"])

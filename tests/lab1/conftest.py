@@ -5,7 +5,6 @@ import pytest
 
 from tests.lab1.helpers import TABLE
 
-LAB = "lab1"
 FILE = "lab1_dedupe_upsert.py"
 
 
@@ -23,7 +22,7 @@ def lab(load_lab):
     for name, value in DEPLOYED_VARIABLES.items():
         mp.setenv(name, value)
     try:
-        return load_lab(LAB, FILE)
+        return load_lab(FILE)
     finally:
         mp.undo()
 

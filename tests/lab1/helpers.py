@@ -23,7 +23,7 @@ def newest_rows(api, revisions):
 def _same_row(a, b) -> bool:
     return len(a) == len(b) and all(
         math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9) if isinstance(x, float) and isinstance(y, (int, float)) else x == y
-        for x, y in zip(a, b)
+        for x, y in zip(a, b, strict=True)
     )
 
 

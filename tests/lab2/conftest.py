@@ -6,14 +6,13 @@ import os
 import psycopg2
 import pytest
 
-LAB = "lab2"
 FILE = "lab2_nps_summary.py"
 
 
 @pytest.fixture(scope="session")
 def lab(load_lab):
     """The student's lab2_nps_summary.py (or the reference with --target reference)."""
-    return load_lab(LAB, FILE)
+    return load_lab(FILE)
 
 
 @pytest.fixture(scope="session")

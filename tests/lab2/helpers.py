@@ -168,7 +168,7 @@ class Gate:
             self.conn.rollback()
             self.conn.close()
 
-    def __enter__(self) -> "Gate":
+    def __enter__(self) -> Gate:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -11,8 +11,20 @@ from labkit.data import nps as nps_data
 from labkit.data import sessions as sessions_data
 from labkit.grading.checks import check, check_equal, check_rows, fail
 from tests.lab2.helpers import (
-    GATE, SCHEMA, Background, Gate, behind_the_gate, build, course_config, expect_failure, first_line, leftovers,
-    nothing_left_behind, rows, tables, terminate,
+    GATE,
+    SCHEMA,
+    Background,
+    Gate,
+    behind_the_gate,
+    build,
+    course_config,
+    expect_failure,
+    first_line,
+    leftovers,
+    nothing_left_behind,
+    rows,
+    tables,
+    terminate,
 )
 
 MONTHLY = "nps_summary_monthly"

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit.grading.dagcheck import import_failure
-
 from labkit.grading.checks import check
+from labkit.grading.dagcheck import import_failure
 from labkit.grading.fixtures import dags_in_file
 from tests.lab2.helpers import CONFIGS, tables
 

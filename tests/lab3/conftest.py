@@ -7,32 +7,31 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-LAB = "lab3"
 PROBE = Path(__file__).with_name("probe_dag.py")
 
 
 @pytest.fixture(scope="session")
 def alerts(load_lab):
     """Your common/alerts.py (or the reference's with --target reference)."""
-    return load_lab(LAB, "common/alerts.py")
+    return load_lab("common/alerts.py")
 
 
 @pytest.fixture(scope="session")
 def sheets_lib(load_lab):
     """Your common/sheets.py."""
-    return load_lab(LAB, "common/sheets.py")
+    return load_lab("common/sheets.py")
 
 
 @pytest.fixture(scope="session")
 def to_warehouse(load_lab, alerts, sheets_lib):
     """Your lab3_sheet_to_warehouse.py."""
-    return load_lab(LAB, "lab3_sheet_to_warehouse.py")
+    return load_lab("lab3_sheet_to_warehouse.py")
 
 
 @pytest.fixture(scope="session")
 def to_sheet(load_lab, alerts, sheets_lib):
     """Your lab3_sql_to_sheet.py."""
-    return load_lab(LAB, "lab3_sql_to_sheet.py")
+    return load_lab("lab3_sql_to_sheet.py")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pendulum
 
 from airflow.sdk import dag, task
+
 from common.alerts import task_failure_alert, task_retry_alert
 from tests.lab3.helpers import PROBE_DAG_ID, PROBE_ERROR, PROBE_TASK_ID
 

@@ -4,30 +4,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import math
 import os
 import re
-import threading
 import tempfile
+import threading
 import time
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 
 import psycopg2
 import pytest
-
-from labkit.grading.dagcheck import import_failure
 from psycopg2 import sql
 
 from labkit.data import budget
 from labkit.grading.checks import check, check_rows, fail
+from labkit.grading.dagcheck import import_failure
 from labkit.grading.fixtures import dags_in_file
 from tests.lab3.helpers import plain_sheet_rows, set_tab
 
 DAG_ID = "lab3_sheet_to_warehouse"
 TABLE = "public.channel_budget"
-KEY = (lambda row: (row[0], row[1]))  # (month, channel)
+KEY = itemgetter(0, 1)  # (month, channel)
 ATOMIC_HINT = "DELETE and COPY in ONE transaction (`with conn:`), so a failure rolls the DELETE back"
 
 
@@ -203,7 +202,7 @@ def test_a_failed_copy_leaves_the_table_as_it_was(to_warehouse, warehouse):
     """replace_table is all or nothing: a COPY failing on its last row leaves yesterday's table"""
     before = _yesterdays_table(to_warehouse, warehouse)
     records = budget.expected_rows()
-    broken = to_warehouse.to_csv(records + [records[0]])  # the last row repeats a (month, channel) key
+    broken = to_warehouse.to_csv([*records, records[0]])  # the last row repeats a (month, channel) key
     conn = warehouse.connect()
     try:
         to_warehouse.replace_table(conn, broken)
@@ -359,9 +358,9 @@ def _files_with(secret: str, folders: list[Path], since: float, recursive: bool 
             continue
         for path in folder.rglob("*") if recursive else folder.iterdir():
             try:
-                if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since and path.stat().st_size < 2_000_000:
-                    if secret.encode() in path.read_bytes():
-                        found.append(path)
+                if (path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since and path.stat().st_size < 2_000_000
+                        and secret.encode() in path.read_bytes()):
+                    found.append(path)
             except OSError:
                 continue
     return found
@@ -389,7 +388,7 @@ def test_the_key_never_touches_the_disk_or_the_log(sheets_lib, to_warehouse, war
         fail(f"sheets_client() with the kit's good key failed ({type(err).__name__}: {str(err).replace(secret, '<KEY>')[:200]}): "
              "with no working client, how it handles the key cannot be checked")
     # A whole run, too: whatever else it gets wrong (another test's finding), it must not leak the key.
-    dags, errors = dags_in_file(Path(to_warehouse.__file__))
+    dags, _errors = dags_in_file(Path(to_warehouse.__file__))
     if DAG_ID in dags:
         try:
             dag_runner(dags[DAG_ID])

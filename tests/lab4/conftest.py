@@ -10,8 +10,6 @@ import secrets
 
 import pytest
 
-
-LAB = "lab4"
 FLEET = [f"fleet_{n:02d}" for n in range(25)]
 GIVEN_DAG = "lab4_triggered_report"
 ALL_DAGS = sorted([*FLEET, GIVEN_DAG])
@@ -21,19 +19,19 @@ ACTIVE = sorted(["fleet_03", "fleet_07", "fleet_11", "fleet_19", GIVEN_DAG])
 @pytest.fixture(scope="session")
 def api(load_lab):
     """Your monitoring/airflow_api.py."""
-    return load_lab(LAB, "monitoring/airflow_api.py")
+    return load_lab("monitoring/airflow_api.py")
 
 
 @pytest.fixture(scope="session")
 def monitor(load_lab, api):
     """Your monitoring/health_monitor.py."""
-    return load_lab(LAB, "monitoring/health_monitor.py")
+    return load_lab("monitoring/health_monitor.py")
 
 
 @pytest.fixture(scope="session")
 def airflow_live(live_airflow):
     """The run's Airflow, healthy, with the fleet of DAGs parsed."""
-    server = live_airflow(LAB)
+    server = live_airflow("lab4")
     server.wait_for_dags(set(ALL_DAGS))
     return server
 

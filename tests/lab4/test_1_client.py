@@ -180,9 +180,9 @@ def _literal_credentials(path: Path) -> list[str]:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, (ast.Name, ast.Attribute)) and named(getattr(target, "id", None) or getattr(target, "attr", None)):
-                    if value := literal(node.value):
-                        found.append(f"line {node.lineno}: {value!r}")
+                if (isinstance(target, (ast.Name, ast.Attribute)) and named(getattr(target, "id", None) or getattr(target, "attr", None))
+                        and (value := literal(node.value))):
+                    found.append(f"line {node.lineno}: {value!r}")
         elif isinstance(node, ast.keyword) and named(node.arg) and (value := literal(node.value)):
             found.append(f"line {node.value.lineno}: {node.arg}={value!r}")
         elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("get", "getenv") and len(node.args) == 2:
@@ -192,7 +192,7 @@ def _literal_credentials(path: Path) -> list[str]:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args.args + node.args.kwonlyargs
             defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + node.args.defaults + node.args.kw_defaults
-            for arg, default in zip(args, defaults):
+            for arg, default in zip(args, defaults, strict=False):  # defaults of positional-only args may outnumber
                 if named(arg.arg) and (value := literal(default)):
                     found.append(f"line {node.lineno}: {arg.arg}={value!r}")
     return found

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pendulum
 
 from airflow.sdk import dag
+
 from lab5_reactive import wait_for_orders
 
 PROBE_TIMEOUT = 3  # seconds: a missing upstream must fail the sensor this fast

@@ -43,7 +43,7 @@ def test_summaries_follow_the_logical_date(branching_module):
     hint = ("decide from logical_date.weekday() (Monday is 0), never from datetime.now(): "
             "a rerun of last Monday must build what last Monday built") if answers[0] == answers[1] else (
             "logical_date.weekday() is 0 on Mondays (isoweekday() is 1)")
-    for (day, expected), got in zip(cases, answers):
+    for (day, expected), got in zip(cases, answers, strict=True):
         check_equal(got, expected, f"summaries_for({day:%A %Y-%m-%d})", hint)
 
 

@@ -19,43 +19,41 @@ from labkit.grading.fixtures import find_dag
 from labkit.services import airflow_metadata, postgres
 from tests.lab6.helpers import BUCKET
 
-LAB = "lab6"
-
 
 @pytest.fixture(scope="session")
 def pg(load_lab):
     """Your backups/pg.py."""
-    return load_lab(LAB, "backups/pg.py")
+    return load_lab("backups/pg.py")
 
 
 @pytest.fixture(scope="session")
 def store(load_lab, pg):
     """Your backups/store.py."""
-    return load_lab(LAB, "backups/store.py")
+    return load_lab("backups/store.py")
 
 
 @pytest.fixture(scope="session")
 def restore(load_lab, pg, store):
     """Your backups/restore.py."""
-    return load_lab(LAB, "backups/restore.py")
+    return load_lab("backups/restore.py")
 
 
 @pytest.fixture(scope="session")
 def secrets(load_lab, pg):
     """Your backups/secrets.py."""
-    return load_lab(LAB, "backups/secrets.py")
+    return load_lab("backups/secrets.py")
 
 
 @pytest.fixture(scope="session")
 def logs(load_lab):
     """Your backups/logs.py."""
-    return load_lab(LAB, "backups/logs.py")
+    return load_lab("backups/logs.py")
 
 
 @pytest.fixture(scope="session")
 def backup_module(load_lab, pg, store):
     """Your lab6_backup_metadata.py."""
-    return load_lab(LAB, "lab6_backup_metadata.py")
+    return load_lab("lab6_backup_metadata.py")
 
 
 @pytest.fixture(scope="session")
@@ -66,12 +64,12 @@ def backup_dag(backup_module):
 @pytest.fixture(scope="session")
 def drill_dag(load_lab, pg, store, restore):
     """The given lab6_restore_drill.py (it restores what your backup wrote)."""
-    return find_dag(load_lab(LAB, "lab6_restore_drill.py"), "lab6_restore_drill")
+    return find_dag(load_lab("lab6_restore_drill.py"), "lab6_restore_drill")
 
 
 @pytest.fixture(scope="session")
 def cleanup_dag(load_lab, logs):
-    return find_dag(load_lab(LAB, "lab6_cleanup_logs.py"), "lab6_cleanup_logs")
+    return find_dag(load_lab("lab6_cleanup_logs.py"), "lab6_cleanup_logs")
 
 
 @pytest.fixture(scope="session")

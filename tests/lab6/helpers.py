@@ -308,7 +308,7 @@ class FileEvent:
         return f"{self.kind}(ino={self.ino}, {self.size} bytes, mode {self.mode:o}{', → ' + self.target if self.target else ''})"
 
 
-_WATCHES: list["WriteWatch"] = []
+_WATCHES: list[WriteWatch] = []
 _HOOKED = False
 
 
@@ -332,7 +332,7 @@ class WriteWatch:
     def __init__(self) -> None:
         self.events: list[FileEvent] = []
 
-    def arm(self, monkeypatch) -> "WriteWatch":
+    def arm(self, monkeypatch) -> WriteWatch:
         global _HOOKED
         if not _HOOKED:  # audit hooks cannot be removed: one per process, inert when nothing watches
             sys.addaudithook(_audit)

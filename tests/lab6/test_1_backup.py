@@ -17,8 +17,22 @@ import pytest
 from labkit.grading.checks import check, check_equal, fail, finishes_within
 from labkit.grading.fixtures import run_dag
 from tests.lab6.helpers import (
-    BUCKET, PREFIX, busy_pg_dump, download, dump_target, failing_pg_dump, fingerprints, first_line, kit_restore, leftovers,
-    not_written, objects, pg_dump_calls, put_backup, recording_pg_dump, snapshot_of,
+    BUCKET,
+    PREFIX,
+    busy_pg_dump,
+    download,
+    dump_target,
+    failing_pg_dump,
+    fingerprints,
+    first_line,
+    kit_restore,
+    leftovers,
+    not_written,
+    objects,
+    pg_dump_calls,
+    put_backup,
+    recording_pg_dump,
+    snapshot_of,
 )
 
 DAY = pendulum.datetime(2026, 3, 21, tz="UTC")
@@ -75,7 +89,7 @@ def _restore_hint(error: str) -> str | None:
 @pytest.mark.timeout(60)
 def test_the_backup_reaches_the_database_through_its_connection_only(backup_dag, backup_module, load_lab, s3, metadata_db):
     """The backup reaches the metadata DB through the airflow_db Connection and pg_dump, never through Airflow's ORM (airflow.models, settings.Session)"""
-    files = [Path(backup_module.__file__)] + [Path(load_lab("lab6", f"backups/{name}.py").__file__) for name in ("pg", "store")]
+    files = [Path(backup_module.__file__)] + [Path(load_lab(f"backups/{name}.py").__file__) for name in ("pg", "store")]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = ([node.module or ""] if isinstance(node, ast.ImportFrom) else
@@ -137,7 +151,7 @@ def test_a_dump_taken_in_a_snapshot_leaves_out_later_writes(pg, database, metada
     different = [t for t in sorted(set(want) | set(got)) if want.get(t) != got.get(t)]
     if different:
         later_row = different == ["log"] and got["log"][0] == want["log"][0] + 1
-        fail(f"the dump differs from the snapshot it was asked for: " +
+        fail("the dump differs from the snapshot it was asked for: " +
              ", ".join(f"{t} ({want.get(t, ('missing',))[0]} rows in the snapshot → {got.get(t, ('missing',))[0]} in the dump)"
                        for t in different[:8]),
              "pass --snapshot=<id> to pg_dump when snapshot is given: the row in log was written after the snapshot"

@@ -18,8 +18,23 @@ import pytest
 from labkit.grading.checks import check, check_equal, fail, finishes_within
 from labkit.services import airflow_metadata
 from tests.lab6.helpers import (
-    BUCKET, PREFIX, SIGNATURE, canonical, database_names, fingerprints, first_line, kit_signature, left_behind,
-    manifest_key, not_written, objects, pg_restore_calls, put_backup, put_manifest, read_json, recording_pg_restore,
+    BUCKET,
+    PREFIX,
+    SIGNATURE,
+    canonical,
+    database_names,
+    fingerprints,
+    first_line,
+    kit_signature,
+    left_behind,
+    manifest_key,
+    not_written,
+    objects,
+    pg_restore_calls,
+    put_backup,
+    put_manifest,
+    read_json,
+    recording_pg_restore,
     restored_into,
 )
 

@@ -6,9 +6,12 @@ prints in its terminal. Untick `fail` and the same DAG succeeds quietly. Only th
 loads it (it is not a lab's reference DAG, and no test grades it).
 """
 from datetime import timedelta
+from typing import Any
 
 import pendulum
+
 from airflow.sdk import Param, dag, task
+
 from common.alerts import task_failure_alert, task_retry_alert
 
 
@@ -25,9 +28,9 @@ from common.alerts import task_failure_alert, task_retry_alert
     },
     tags=["demo"],
 )
-def demo_alert_drill():
+def demo_alert_drill() -> None:
     @task
-    def load_partner_feed(params: dict | None = None) -> str:
+    def load_partner_feed(params: dict[str, Any] | None = None) -> str:
         if params and params["fail"]:
             raise ConnectionError("partner feed answered 503 Service Unavailable (on purpose: demo_alert_drill)")
         return "feed loaded"

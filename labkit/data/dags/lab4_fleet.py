@@ -4,6 +4,7 @@ Grading caps a page at 10 ([api] maximum_page_limit), so 26 DAGs are three pages
 lesson shows the same with page_size=10. They do nothing and are never scheduled.
 """
 import pendulum
+
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 

@@ -7,6 +7,7 @@ psycopg 3); the labs teach `psycopg2.sql`, so the hook only reads the connection
 from __future__ import annotations
 
 import psycopg2
+
 from airflow.providers.postgres.hooks.postgres import PostgresHook
 
 WAREHOUSE_CONN_ID = "warehouse"

@@ -59,7 +59,7 @@ class AirflowClient:
     _token: str | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def from_env(cls, prefix: str = "AIRFLOW_API", timeout: float = TIMEOUT_SECONDS) -> "AirflowClient":
+    def from_env(cls, prefix: str = "AIRFLOW_API", timeout: float = TIMEOUT_SECONDS) -> AirflowClient:
         """A client for `{prefix}_URL` as `{prefix}_USER` with `{prefix}_PASSWORD`."""
         # TODO: read the three variables from os.environ; if any is missing or empty raise AirflowAPIError naming every missing variable (no default values: a default password is a hard-coded password)
         raise NotImplementedError('TODO: read the three variables from os.environ; if any is missing or empty raise AirflowAPIError naming every missing variable (no default values: a default password is a hard-coded password)')

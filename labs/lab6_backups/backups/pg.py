@@ -38,11 +38,11 @@ class Database:
     name: str
 
     @classmethod
-    def from_connection(cls, conn) -> "Database":
+    def from_connection(cls, conn) -> Database:
         """From an Airflow Connection (postgres://user:password@host:port/dbname)."""
         return cls(conn.host or "127.0.0.1", int(conn.port or 5432), conn.login or "", conn.password or "", conn.schema or "")
 
-    def with_name(self, name: str) -> "Database":
+    def with_name(self, name: str) -> Database:
         return Database(self.host, self.port, self.user, self.password, name)
 
     def connect(self):

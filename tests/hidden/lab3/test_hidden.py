@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from tests.lab3.helpers import plain_sheet_rows, set_tab
 
 TABLE = "public.channel_budget"
 COLUMNS = ("month", "channel", "budget", "spend", "conversion_rate")
-KEY = (lambda row: (row[0], row[1]))
+KEY = itemgetter(0, 1)  # (month, channel)
 NOTE = "approved by Kim"
 
 
@@ -51,7 +52,7 @@ def test_a_new_sheet_replaces_yesterdays_table_exactly(to_warehouse, warehouse, 
                 (date(2020, 1, 1), "Kakao", Decimal("0"), Decimal("-40.25"), Decimal("0")),
                 (date(2020, 2, 1), "Naver", Decimal("7000"), Decimal("6999.99"), Decimal("1"))]
     set_tab(google_sheets, budget.SPREADSHEET, budget.TAB, rows)
-    dags, errors = dags_in_file(Path(to_warehouse.__file__))
+    dags, _errors = dags_in_file(Path(to_warehouse.__file__))
     check("lab3_sheet_to_warehouse" in dags, "lab3_sheet_to_warehouse.py does not define the DAG lab3_sheet_to_warehouse")
     result = dag_runner(dags["lab3_sheet_to_warehouse"])
     blank = "row 4" in " ".join(result.errors.values()).lower()
@@ -103,7 +104,7 @@ def test_a_bad_month_an_empty_channel_and_a_stray_note_name_their_cell(to_wareho
     rows[4][1] = " "
     cases.append(("an empty channel in row 5", rows, "5", ("channel",), "an empty channel is a problem: the table needs one"))
     # A note typed in F8: gspread pads every row (the header too) to the widest one, with ''.
-    rows = [row + [""] for row in plain_sheet_rows()]
+    rows = [[*row, ""] for row in plain_sheet_rows()]
     rows[7][5] = NOTE
     cases.append((f"the note {NOTE!r} in F8, beyond the table's five columns", rows, "8", ("column f", NOTE.lower()),
                   "a value beyond the five columns is a problem: name its row and column (column_letter)"))

@@ -105,7 +105,7 @@ def test_from_env_reads_its_prefix_and_names_every_missing_variable(api, monkeyp
     monkeypatch.setenv("OPS_AIRFLOW_PASSWORD", "")
     outcome = finishes_within(10, lambda: api.AirflowClient.from_env(prefix="OPS_AIRFLOW"), "from_env() with two variables missing")
     check(isinstance(outcome.error, api.AirflowAPIError),
-          f"with OPS_AIRFLOW_URL unset and OPS_AIRFLOW_PASSWORD empty, from_env() should raise AirflowAPIError, got "
+          "with OPS_AIRFLOW_URL unset and OPS_AIRFLOW_PASSWORD empty, from_env() should raise AirflowAPIError, got "
           + (_error_name(outcome.error) if outcome.error else "a client"), "an empty variable is as missing as an unset one")
     unnamed = [name for name in ("OPS_AIRFLOW_URL", "OPS_AIRFLOW_PASSWORD") if name not in str(outcome.error)]
     check(not unnamed, f"OPS_AIRFLOW_URL is unset and OPS_AIRFLOW_PASSWORD empty: the message misses {', '.join(unnamed)}: "

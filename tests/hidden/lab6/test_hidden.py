@@ -31,9 +31,9 @@ def test_a_backup_without_a_recorded_checksum_is_refused(restore, pg, s3, empty_
 def test_an_empty_dump_is_refused(pg, database, tmp_path, monkeypatch):
     """A pg_dump that exits 0 but writes no file, or an empty one, is refused (BackupError), never uploaded as a 0-byte backup"""
     for case, body in (("writes no file", "import sys\nsys.exit(0)\n"),
-                       ("writes an empty file", "import sys\n"
-                        "target = next(a.split('=', 1)[1] for a in sys.argv if a.startswith('--file='))\n"
-                        "open(target, 'wb').close()\nsys.exit(0)\n")):
+                       ("writes an empty file", ("import sys\n"
+                                                 "target = next(a.split('=', 1)[1] for a in sys.argv if a.startswith('--file='))\n"
+                                                 "open(target, 'wb').close()\nsys.exit(0)\n"))):
         tool = fake_tool(tmp_path / case.replace(" ", "_") / "bin", "pg_dump", body)
         monkeypatch.setenv("PG_BIN_DIR", str(tool.parent))
         outcome = finishes_within(20, lambda: pg.dump(database, tmp_path / f"{case.replace(' ', '_')}.dump"), "dump()")

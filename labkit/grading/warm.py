@@ -1,0 +1,202 @@
+"""Services `make lab` keeps warm for the student's grading runs.
+
+While `make lab` runs, a student's `make test labN` (from any terminal) and the notebook's
+`check()` attach to its PostgreSQL instead of starting one, and lab 4's runs attach to a live
+Airflow it keeps ready instead of starting one each (~15 s on two cores). Each run still gets
+fresh databases and a fresh Airflow home of its own, as always; the warm Airflow's DAGs do not
+depend on the graded files (lab 4's given DAG and its fleet), which is also why `verify`
+shares one across a lab's runs. It serves one run at a time (a test stops its scheduler): a
+second run at once starts its own, as does every run when no `make lab` is up.
+
+`make lab` publishes what it runs in a private file (the admin password is in it) and
+withdraws it when it stops; a killed `make lab` leaves a file whose owner is dead, which
+nobody uses. A run attaches only to what answers: a warm service that is gone or sick means
+a cold start, never a different verdict.
+"""
+from __future__ import annotations
+
+import fcntl
+import functools
+import json
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from labkit import labs
+from labkit.paths import state_dir
+from labkit.private_files import write_private
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from labkit.services.airflow_server import AirflowServer
+    from labkit.services.postgres import PostgresServer
+    from labkit.stack import Stack
+
+log = logging.getLogger(__name__)
+# Labs whose graded live Airflow `make lab` keeps warm: those whose server does not run the
+# graded files. Lab 5's scheduler runs the student's own DAGs; reusing it would mean swapping
+# a live scheduler's DAG files and history between runs, where a stale parse would change a
+# verdict: it starts fresh each run.
+WARM_AIRFLOW_LABS = tuple(
+    lab.name for lab in labs.LABS.values() if lab.graded_airflow is not None and not lab.graded_airflow.runs_target
+)
+
+
+def registry() -> Path:
+    return state_dir() / "run" / "warm.json"
+
+
+def publish(owner: int, *, postgres_dsn: str | None = None, airflow: dict[str, str] | None = None) -> None:
+    """Record (or update) what the `make lab` process `owner` keeps warm."""
+    current = _read() if _owner_alive(_read()) else {}
+    record = {
+        "pid": owner,
+        "postgres": postgres_dsn or current.get("postgres"),
+        "airflow": {**current.get("airflow", {}), **(airflow or {})},
+    }
+    path = registry()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_private(path, json.dumps(record))
+
+
+def withdraw(owner: int) -> None:
+    if _read().get("pid") == owner:
+        registry().unlink(missing_ok=True)
+
+
+@dataclass
+class Warm:
+    """What a grading run may attach to; hold it for the run (it holds the Airflow's lock)."""
+
+    postgres: PostgresServer | None = None  # an attached server
+    airflow_state: Path | None = None
+    _lock: IO[str] | None = None
+
+    def describe(self) -> str:
+        parts = (["PostgreSQL"] if self.postgres else []) + (["live Airflow"] if self.airflow_state else [])
+        return f"using make lab's {' and '.join(parts)}" if parts else ""
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing drops the flock
+            self._lock = None
+
+
+def find(lab: str) -> Warm:
+    """The warm services a run of `lab` can use now (none when no `make lab` runs); release
+    it when the run is done."""
+    record = _read()
+    if os.environ.get("LABKIT_WARM") == "0" or not _owner_alive(record):
+        return Warm()
+    warm = Warm()
+    wanted = labs.get(lab)
+    if "postgres" in wanted.services and record.get("postgres"):
+        from labkit.services import postgres
+
+        server = postgres.attach(record["postgres"])
+        if server.healthy():
+            warm.postgres = server
+    state = record.get("airflow", {}).get(lab)
+    if state and lab in WARM_AIRFLOW_LABS:
+        lock = _try_lock(Path(state).with_name("warm.lock"))
+        if lock is not None and _airflow_ready(Path(state)):
+            warm.airflow_state, warm._lock = Path(state), lock
+        elif lock is not None:
+            lock.close()
+    return warm
+
+
+def _read() -> dict[str, Any]:
+    try:
+        return cast(dict[str, Any], json.loads(registry().read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _owner_alive(record: dict[str, Any]) -> bool:
+    from labkit.services._net import process_alive
+
+    return bool(record.get("pid")) and process_alive(int(record["pid"]))
+
+
+def _try_lock(path: Path) -> IO[str] | None:
+    try:
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until the run ends
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # another run uses it now: this one starts its own
+        handle.close()
+        return None
+    return handle
+
+
+def _airflow_ready(state_file: Path) -> bool:
+    """Started and answering, its metadata DB healthy (its owner may be stopping it right now).
+    A component an earlier run stopped on purpose (lab 4 stops the scheduler) is not a reason
+    to start afresh: the tests' fixtures start what they need, as under `verify`."""
+    from labkit.services import airflow_server
+
+    try:
+        server = airflow_server.attach(state_file)
+        health = server.health() if server.ready else {}
+    except Exception:  # gone, or not answering: a cold start
+        return False
+    return bool(health.get("metadatabase", {}).get("status") == "healthy")
+
+
+# -- the owner's side: `make lab` ---------------------------------------------------------------
+def keep(services: Stack) -> None:
+    """Let grading runs use `services`' PostgreSQL, and keep a live Airflow ready for the labs
+    whose graded server does not depend on the student's files. The Airflow starts in the
+    background, as one of `services` (it stops with them), and is published once healthy.
+    LABKIT_WARM=0 turns all this off."""
+    from labkit.grading import servers
+
+    if os.environ.get("LABKIT_WARM") == "0":
+        return
+    owner = os.getpid()
+    publish(owner, postgres_dsn=services.postgres.dsn("postgres") if services.postgres else None)
+
+    def publish_when_ready(lab: str, started: Future[AirflowServer]) -> None:
+        error = started.exception()
+        if error is None:
+            publish(owner, airflow={lab: str(started.result().state_file)})
+        else:
+            log.warning("the warm Airflow for %s did not start (grading runs start their own): %s", lab, error)
+
+    for lab in WARM_AIRFLOW_LABS:
+        servers.own(services.services, lab).future.add_done_callback(functools.partial(publish_when_ready, lab))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def hold() -> None:
+    """`python -m labkit.grading.warm`: what `make lab` keeps warm, without JupyterLab (the
+    bench and the kit's tests use it), until SIGTERM or SIGINT."""
+    from labkit import stack
+
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: services stop in `finally`
+    services = stack.start(services=["postgres"])
+    try:
+        keep(services)
+        print("HOLDING", flush=True)
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        withdraw(os.getpid())
+        services.stop()
+
+
+if __name__ == "__main__":
+    hold()
