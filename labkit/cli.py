@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from labkit import interrupts
-from labkit.paths import ROOT, TESTS
+from labkit.paths import ROOT, TESTS, state_dir
 
 BUSY = 3  # exit status: the lab is being graded by another run in this checkout
 
@@ -113,10 +113,17 @@ def full_suite(args: argparse.Namespace) -> int:
     from labkit.grading.release import stale
     from labkit.notebooks import out_of_sync
 
+    # Each failing step adds one line per failure: the summary at the end repeats them, since
+    # CI often keeps only the tail of the log.
+    failures: list[str] = []
+    reports = state_dir() / "suite"
+    reports.mkdir(parents=True, exist_ok=True)
+
     def lints() -> int:
         print("== 1/6 lint and types (ruff, mypy: pyproject.toml)")
         result = lint.run()
         print(result.summary())
+        failures.extend(f"lint and types: {line}" for line in result.findings())
         return 0 if result.ok else 1
 
     def generated() -> int:
@@ -133,21 +140,40 @@ def full_suite(args: argparse.Namespace) -> int:
         # one CI run failed twice under the load: the lab 5 lesson's backfill runs were not
         # scheduled within its 90 s, and a check("lab1") in JupyterLab did not finish in 300 s.
         # Those verdicts must not depend on load; until they don't, the step stays serial.
+        report = reports / "kit-tests.xml"
         command = [sys.executable, "-m", "pytest", str(TESTS / "kit"), "-q", "-p", "no:cacheprovider", "-p", "no:nbmake",
-                   "--durations=15"]  # where the step's time goes, in CI's log
-        return subprocess.run(command, cwd=ROOT).returncode
+                   "--durations=15", f"--junitxml={report}"]  # durations: where the step's time goes, in CI's log
+        code = subprocess.run(command, cwd=ROOT).returncode
+        if code:
+            failures.extend(f"kit tests: {line}" for line in suite.failed_tests(report))
+        return code
 
     def labs_verified() -> int:
         print("\n== 4/6 every lab: reference 100 %, starter 0 %, wrong variants lose points", flush=True)
-        return cmd_verify(argparse.Namespace(labs=[], workers=args.workers))
+        from labkit.grading.targets import known_labs
+        from labkit.grading.verify import verify
+
+        bad = [(lab, finding) for lab in known_labs() if (TESTS / lab).is_dir()
+               for finding in verify(lab, workers=args.workers) if not finding.ok]
+        for lab, finding in bad:
+            failures.append(f"verify {lab} {finding.run}: {finding.summary}")
+            failures.extend(f"    - {problem}" for problem in finding.problems)
+        return 1 if bad else 0
 
     def notebooks() -> int:
         print("\n== 5/6 notebooks run top to bottom", flush=True)
-        return run_lessons()
+        report = reports / "notebooks.xml"
+        code = run_lessons(junit_xml=report)
+        if code:
+            failures.extend(f"notebooks: {line}" for line in suite.failed_tests(report))
+        return code
 
     def demo_run() -> int:
         print("\n== 6/6 the class demo runs every reference DAG (make demo-run)", flush=True)
-        return cmd_demo_run(argparse.Namespace(timeout=600))
+        code = cmd_demo_run(argparse.Namespace(timeout=600))
+        if code:
+            failures.append("demo-run: not every reference DAG succeeded (its table is above)")
+        return code
 
     started = time.monotonic()
     results = [
@@ -160,19 +186,22 @@ def full_suite(args: argparse.Namespace) -> int:
     ]
     print()
     print("\n".join(suite.summary(results, time.monotonic() - started)))
+    for line in suite.recap(failures):
+        print(line)
     failed = sum(not result.ok for result in results)
     print(f"labkit: {len(results) - failed} passed, {failed} failed")
     return 0 if not failed else 1
 
 
-def run_lessons(root: Path = ROOT) -> int:
+def run_lessons(root: Path = ROOT, junit_xml: Path | None = None) -> int:
     """Every lesson top to bottom, headless (nbmake). Their `check()` cells only resolve
     what they would grade (LABKIT_CHECK=dry-run): grading the untouched starter at each of
     them would add minutes to learn that it scores 0."""
     notebooks = sorted(str(p) for p in (root / "notebooks").glob("*.ipynb"))
     # A lesson runs a real DAG: give notebooks a longer limit than graded tests get.
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbmake", "-q", "-p", "no:cacheprovider", "-o", "timeout=300", *notebooks],
+        [sys.executable, "-m", "pytest", "--nbmake", "-q", "-p", "no:cacheprovider", "-o", "timeout=300", *notebooks,
+         *([f"--junitxml={junit_xml}"] if junit_xml else [])],
         cwd=root, env={**os.environ, "LABKIT_CHECK": "dry-run"},
     ).returncode
 

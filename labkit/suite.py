@@ -12,6 +12,7 @@ import logging
 import os
 import resource
 import time
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,3 +69,37 @@ def summary(results: list[StepResult], seconds: float) -> list[str]:
         lines.append(f"  {'ok  ' if result.ok else 'FAIL'} {result.name:<{width}}  {result.seconds:7.0f}  "
                      f"{result.cpu_seconds:7.0f}  {machine}")
     return lines
+
+
+def failed_tests(junit_xml: Path) -> list[str]:
+    """`nodeid: first line of the reason` for each failed or erroring test in a pytest
+    JUnit report; the summary repeats them because CI logs often keep only their tail."""
+    try:
+        root = ElementTree.parse(junit_xml).getroot()
+    except (OSError, ElementTree.ParseError) as problem:
+        return [f"(no test report at {junit_xml}: {problem})"]
+    lines = []
+    for case in root.iter("testcase"):
+        for kind in ("failure", "error"):
+            found = case.find(kind)
+            if found is None:
+                continue
+            name = f"{case.get('classname', '')}::{case.get('name', '')}".lstrip(":")
+            lines.append(f"{name}: {_reason(found)[:300] or kind}")
+    return lines
+
+
+def _reason(found: ElementTree.Element) -> str:
+    """pytest's first `E` line (what was asserted or raised), else the message's first line."""
+    explained = [line[1:].strip() for line in (found.text or "").splitlines() if line.startswith("E ")]
+    message = (found.get("message") or "").strip().splitlines()
+    return next(iter(explained or message), "")
+
+
+def recap(failures: list[str], limit: int = 40) -> list[str]:
+    """What failed, step by step, under the summary (the details are higher up the log)."""
+    if not failures:
+        return []
+    shown = failures[:limit]
+    more = [f"  … and {len(failures) - limit} more"] if len(failures) > limit else []
+    return ["What failed (details above):", *(f"  {line}" for line in shown), *more]
