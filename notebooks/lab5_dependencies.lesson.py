@@ -156,8 +156,12 @@ def task_states(dag_id, run_id):
     return {ti["task_id"]: ti for ti in tis}
 
 
-def wait_for(dag_id, *run_ids, timeout=90):
-    """Poll until every run is success or failed; raise with what we saw if it takes too long."""
+def wait_for(dag_id, *run_ids, timeout=180):
+    """Poll until every run is success or failed; raise with what we saw if it takes too long.
+
+    A run here takes seconds; the limit is for a busy laptop, where a scheduler with four task
+    slots can take minutes to get through a backfill. Polling returns as soon as they end.
+    """
     deadline = time.monotonic() + timeout
     while True:
         runs = [call("GET", f"dags/{dag_id}/dagRuns/{run_id}") for run_id in run_ids]
