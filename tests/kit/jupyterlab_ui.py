@@ -154,7 +154,14 @@ class JupyterLabPage:
             output = cell.find_element(By.CSS_SELECTOR, ".jp-Cell-outputWrapper").text
             return ran and (done in output)
 
-        self.wait(finished, timeout=timeout, message=f"the cell {source_contains!r} ran")
+        try:
+            self.wait(finished, timeout=timeout, message=f"the cell {source_contains!r} ran")
+        except TimeoutException:
+            # What the student would see, in the failure itself (CI keeps only the log's tail).
+            prompt = cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text
+            output = cell.find_element(By.CSS_SELECTOR, ".jp-Cell-outputWrapper").text
+            raise AssertionError(f"the cell {source_contains!r} had not finished after {timeout:.0f} s "
+                                 f"(prompt {prompt!r}; {done!r} expected); its output ends: {output[-1500:]!r}") from None
         return cell
 
     # -- terminals -------------------------------------------------------------------------
