@@ -9,6 +9,11 @@ With `make lab`'s services kept warm (grading/warm.py), as a student grades:
 each beside its floor: what no grading run of that lab can avoid on this machine (Python and
 pytest starting, Airflow's import, and the services it still starts itself). A budget is
 checked against the median; min/median/max are printed.
+
+The seconds above are the issue's, on this 2-core machine the day its floors were measured
+(FLOORS_THEN). A budget is kept as a multiple of the lab's floor, as bench.py's budgets are:
+the same code on a machine (or a day) whose floors are 1.7× slower gets 1.7× the seconds,
+so a verdict does not change with load.
 """
 from __future__ import annotations
 
@@ -37,9 +42,10 @@ WARM_TIMEOUT = 240.0
 class Figure:
     what: str
     seconds: list[float] = field(default_factory=list)
-    budget: float | None = None
+    budget: float | None = None  # seconds, scaled to today's floor
     floor: float | None = None
     note: str = ""
+    budget_then: float | None = None  # the same budget at FLOORS_THEN
 
     @property
     def median(self) -> float:
@@ -53,7 +59,8 @@ class Figure:
         if not self.seconds:
             return f"{self.what:<34} not measured: {self.note}"
         spread = f"{min(self.seconds):5.1f} / {self.median:5.1f} / {max(self.seconds):5.1f} s"
-        budget = f"budget ≤ {self.budget:g} s {'PASS' if self.ok else 'MISS'}" if self.budget is not None else ""
+        then = f" ({self.budget_then:g} s × floor now/then)" if self.budget_then is not None else ""
+        budget = f"budget ≤ {self.budget:.1f} s{then} {'PASS' if self.ok else 'MISS'}" if self.budget is not None else ""
         floor = f"floor {self.floor:4.1f} s" if self.floor is not None else ""
         return "  ".join(part for part in (f"{self.what:<34}", spread, floor, budget, self.note) if part)
 
@@ -85,6 +92,15 @@ class Floors:
         if record.graded_airflow is not None and not warm_airflow:
             floor += self.live_airflow
         return floor
+
+
+# The floors on the day the budgets' seconds were set (make bench on this machine, 2026-12-05).
+FLOORS_THEN = Floors(pytest_start=2.1, airflow_import=1.6, postgres_start=0.4, live_airflow=6.8)
+
+
+def scaled(budget_s: float, lab: str, warm_airflow: bool, floors: Floors) -> float:
+    """`budget_s` seconds at FLOORS_THEN, as the same multiple of the lab's floor measured now."""
+    return budget_s * floors.of(lab, warm_airflow) / FLOORS_THEN.of(lab, warm_airflow)
 
 
 def measure_floors() -> Floors:
@@ -193,15 +209,19 @@ def measure(chosen: Sequence[str] | None = None) -> list[Figure]:
         from labkit.grading import warm
 
         for lab in chosen:
-            figure = make_test(lab)
-            figure.floor = floors.of(lab, lab in warm.WARM_AIRFLOW_LABS)
-            figures.append(figure)
+            figures.append(_against_floor(make_test(lab), lab, lab in warm.WARM_AIRFLOW_LABS, floors))
         for lab in chosen:
             if lab in CHECK_BUDGET_S:
-                figure = checks(lab)
-                figure.floor = floors.of(lab, True)
-                figures.append(figure)
+                figures.append(_against_floor(checks(lab), lab, True, floors))
     return figures
+
+
+def _against_floor(figure: Figure, lab: str, warm_airflow: bool, floors: Floors) -> Figure:
+    figure.floor = floors.of(lab, warm_airflow)
+    if figure.budget is not None:
+        figure.budget_then = figure.budget
+        figure.budget = scaled(figure.budget, lab, warm_airflow, floors)
+    return figure
 
 
 def report(figures: Sequence[Figure]) -> list[str]:

@@ -89,3 +89,21 @@ def test_main_end_to_end_with_tiny_sizes(tmp_path, monkeypatch, capsys):
     assert ("PASS" in out) or ("MISS" in out)
     # The server was stopped and its folder removed.
     assert not list(postgres.run_root().glob(f"pg-{os.getpid()}-*"))
+
+
+def test_grading_budgets_scale_with_the_machines_floors():
+    from dataclasses import replace
+
+    from labkit import budgets
+
+    then = budgets.FLOORS_THEN
+    assert budgets.scaled(12.0, "lab1", False, then) == pytest.approx(12.0)
+    slower = budgets.Floors(*(2 * value for value in (then.pytest_start, then.airflow_import,
+                                                      then.postgres_start, then.live_airflow)))
+    assert budgets.scaled(12.0, "lab1", False, slower) == pytest.approx(24.0)
+    # Lab 5 starts its own live Airflow: only that floor slower, its budget grows; lab 1's does not.
+    airflow_slower = replace(then, live_airflow=then.live_airflow + 10)
+    assert budgets.scaled(18.0, "lab5", False, airflow_slower) > 18.0
+    assert budgets.scaled(12.0, "lab1", False, airflow_slower) == pytest.approx(12.0)
+    figure = budgets._against_floor(budgets.Figure("warm make test lab1", [20.0], budget=12.0), "lab1", False, slower)
+    assert figure.ok and "budget ≤ 24.0 s (12 s × floor now/then) PASS" in figure.line()
