@@ -86,15 +86,21 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return status
 
 
+def _verifiable_labs() -> list[str]:
+    """Every lab with graded tests in this edition (what `make verify` with no lab checks)."""
+    from labkit.grading.targets import known_labs
+
+    return [lab for lab in known_labs() if (TESTS / lab).is_dir()]
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from labkit.edition import is_student_edition
-    from labkit.grading.targets import known_labs
     from labkit.grading.verify import verify
 
     if is_student_edition():
         print("verify compares the reference solutions with known-wrong answers: it needs the instructor's edition.")
         return 2
-    labs = args.labs or [lab for lab in known_labs() if (TESTS / lab).is_dir()]
+    labs = args.labs or _verifiable_labs()
     ok = True
     for lab in labs:
         findings = verify(lab, workers=args.workers)
@@ -141,6 +147,7 @@ def full_suite(args: argparse.Namespace) -> int:
         # scheduled within its 90 s, and a check("lab1") in JupyterLab did not finish in 300 s.
         # Those verdicts must not depend on load; until they don't, the step stays serial.
         report = reports / "kit-tests.xml"
+        report.unlink(missing_ok=True)  # never read an earlier run's failures as this one's
         command = [sys.executable, "-m", "pytest", str(TESTS / "kit"), "-q", "-p", "no:cacheprovider", "-p", "no:nbmake",
                    "--durations=15", f"--junitxml={report}"]  # durations: where the step's time goes, in CI's log
         code = subprocess.run(command, cwd=ROOT).returncode
@@ -150,11 +157,10 @@ def full_suite(args: argparse.Namespace) -> int:
 
     def labs_verified() -> int:
         print("\n== 4/6 every lab: reference 100 %, starter 0 %, wrong variants lose points", flush=True)
-        from labkit.grading.targets import known_labs
         from labkit.grading.verify import verify
 
-        bad = [(lab, finding) for lab in known_labs() if (TESTS / lab).is_dir()
-               for finding in verify(lab, workers=args.workers) if not finding.ok]
+        bad = [(lab, finding) for lab in _verifiable_labs() for finding in verify(lab, workers=args.workers)
+               if not finding.ok]
         for lab, finding in bad:
             failures.append(f"verify {lab} {finding.run}: {finding.summary}")
             failures.extend(f"    - {problem}" for problem in finding.problems)
@@ -163,6 +169,7 @@ def full_suite(args: argparse.Namespace) -> int:
     def notebooks() -> int:
         print("\n== 5/6 notebooks run top to bottom", flush=True)
         report = reports / "notebooks.xml"
+        report.unlink(missing_ok=True)
         code = run_lessons(junit_xml=report)
         if code:
             failures.extend(f"notebooks: {line}" for line in suite.failed_tests(report))
