@@ -40,8 +40,9 @@ def serve_only_the_sdk_version() -> bool:
         log.debug("in-process API left as it is: %s", error)
         return False
     full = versions.bundle
-    if not full.versions or full.versions[0].value != API_VERSION or full.head_version.changes:
-        log.debug("in-process API left as it is: the SDK speaks %s, the newest is %s", API_VERSION, full.versions[0].value)
+    newest = full.versions[0].value if full.versions else None
+    if newest != API_VERSION or full.head_version.changes:
+        log.debug("in-process API left as it is: the SDK speaks %s, the newest is %s", API_VERSION, newest)
         return False
     current = APIRouter()
     current.routes.extend(r for r in routes.execution_api_router.routes if _DELETED_ROUTE_TAG not in getattr(r, "tags", ()))

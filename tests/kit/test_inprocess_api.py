@@ -30,6 +30,9 @@ ROUTES_OF_THE_SDK_VERSION = textwrap.dedent("""
     assert inprocess_api.serve_only_the_sdk_version(), "this Airflow's SDK does not speak the newest version"
     assert [v.value for v in versions.bundle.versions] == [API_VERSION]
     light = shape(versions.bundle, routes.execution_api_router)
+    # ... and the app dag.test() builds takes them (it imports both names when it is called).
+    from airflow.api_fastapi.execution_api.app import create_task_execution_api_app
+    assert [v.value for v in create_task_execution_api_app().versions] == [API_VERSION]
     json.dump({"full": full, "light": light}, sys.stdout, default=str)
 """)
 
