@@ -130,7 +130,8 @@ def measure_floors() -> Floors:
 # -- a make lab, held for the measurements -------------------------------------------------------
 @contextmanager
 def warm_services() -> Iterator[dict[str, str]]:
-    """What `make lab` keeps warm (its PostgreSQL, lab 4's live Airflow), without JupyterLab."""
+    """What `make lab` keeps warm (its PostgreSQL, lab 4's live Airflow, its grading zygote),
+    without JupyterLab."""
     from labkit.grading import warm
 
     holder = subprocess.Popen([sys.executable, "-m", "labkit.grading.warm"], cwd=paths.ROOT, stdin=subprocess.DEVNULL,
@@ -143,7 +144,7 @@ def warm_services() -> Iterator[dict[str, str]]:
                 record = json.loads(warm.registry().read_text())
             except (OSError, ValueError):
                 record = {}
-            if record.get("pid") == holder.pid and wanted <= set(record.get("airflow", {})):
+            if record.get("pid") == holder.pid and wanted <= set(record.get("airflow", {})) and record.get("zygote"):
                 break
             time.sleep(0.5)
         else:
@@ -175,18 +176,11 @@ def make_test(lab: str, runs: int = RUNS) -> Figure:
             return figure
         figure.seconds.append(seconds)
         peak_kb = max(peak_kb, rss_kb, pss_kb)
-        if _has_warm_services(lab) and "(using make lab's" not in bench.last_warm_log():
+        if "(using make lab's" not in bench.last_warm_log():  # its zygote serves every lab
             figure.note = "(ran cold: make lab's services were busy or gone)"
     figure.note = (figure.note + f" peak memory {peak_kb / 1024:,.0f} MB (≤ 1.5 GB "
                    f"{'PASS' if peak_kb <= bench.RSS_BUDGET_KB else 'MISS'})").strip()
     return figure
-
-
-def _has_warm_services(lab: str) -> bool:
-    """Whether `make lab` keeps anything warm for this lab (lab 5 starts all it needs itself)."""
-    from labkit.grading import warm
-
-    return "postgres" in labs.get(lab).services or lab in warm.WARM_AIRFLOW_LABS
 
 
 def checks(lab: str) -> Figure:

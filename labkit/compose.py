@@ -196,6 +196,14 @@ def own_postgres(services: Services, name: str = "postgres", *, background: bool
     return services.own(name, lambda: server, env=admin_env(server))
 
 
+def own_zygotes(services: Services, lab: str) -> Owned[Any]:
+    """A pool of grading zygotes preloading what `lab`'s tests import; each starts when a run
+    first needs one, and all stop with `services`."""
+    from labkit.grading.zygote import ZygotePool
+
+    return services.own("zygotes", lambda: ZygotePool(labs.get(lab).services), env={})
+
+
 def admin_env(server: Any) -> dict[str, str]:
     return {"LABKIT_PG_ADMIN_DSN": server.dsn("postgres")}
 
@@ -224,9 +232,10 @@ def _grade(lab: str, *, server: Any = None, airflow_state: Path | None = None, a
     return services
 
 
-def _shared(lab: str, *, postgres_servers: int = 1, airflow_servers: int = 1) -> Services:
-    """PostgreSQL (`postgres`, or `postgres-1`… when several) and shareable live Airflows
-    (`airflow_server`, `airflow_server-2`…; see servers.SharedAirflows)."""
+def _shared(lab: str, *, postgres_servers: int = 1, airflow_servers: int = 1, zygotes: bool = True) -> Services:
+    """PostgreSQL (`postgres`, or `postgres-1`… when several), shareable live Airflows
+    (`airflow_server`, `airflow_server-2`…; see servers.SharedAirflows) and the grading
+    zygotes that fork the runs' pytest (`zygotes`, see labkit.grading.zygote)."""
     from labkit.grading import servers
 
     services = Services("shared")
@@ -238,6 +247,8 @@ def _shared(lab: str, *, postgres_servers: int = 1, airflow_servers: int = 1) ->
         if servers.shareable(lab):
             for n in range(airflow_servers):
                 servers.own(services, lab, key=servers.shared_key(n))
+        if zygotes:
+            own_zygotes(services, lab)
     except BaseException:
         services.close()
         raise

@@ -148,6 +148,7 @@ def run(lab: str, *, workers: int = 1, only: list[str] | None = None, show: bool
     with compose(lab, "shared", airflow_servers=workers) as shared:
         server = shared.get("postgres")
         airflows = servers.SharedAirflows(shared)  # a live Airflow per worker, one run at a time on each
+        zygotes = shared["zygotes"]  # a grading zygote per worker, one run at a time on each
         with airflows.lend() as live:
             covered, parse = coverage(lab, folder, server=server, airflow_state=live)
         # A lab whose tests run the submission's DAGs in a live Airflow: that Airflow parses the
@@ -164,12 +165,12 @@ def run(lab: str, *, workers: int = 1, only: list[str] | None = None, show: bool
                 names = []
             selection = ["-k", " or ".join(names)] if names else []
             began = time.monotonic()
-            with airflows.lend() as live:
+            with airflows.lend() as live, zygotes.lease() as zygote:
                 result = runner.grade(
                     lab, Target("submission", _build(lab, mutant, folder / "mutants")),
                     results=folder / "runs" / mutant.id.replace(":", "_"),
                     show=False, hidden=True, extra_args=["-x", *selection], server=server,
-                    airflow_state=live, home_name=f"mutate-{lab}-{mutant.id.replace(':', '-')}",
+                    airflow_state=live, home_name=f"mutate-{lab}-{mutant.id.replace(':', '-')}", zygote=zygote,
                 ).result
             outcome = _judge(mutant, result, len(names) or len(result.tests), time.monotonic() - began)
             if show:

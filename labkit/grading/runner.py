@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from labkit.compose import Owned, compose
 from labkit.grading import fdlimit, jail, servers, warm
@@ -49,6 +49,7 @@ from labkit.grading.report import (
     results_dir,
 )
 from labkit.grading.targets import Target, relative
+from labkit.grading.zygote import Zygote
 from labkit.paths import ROOT, TESTS
 from labkit.services import airflow, postgres
 
@@ -142,12 +143,15 @@ def grade(
     select: Sequence[str] = (),
     name: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    zygote: Zygote | None = None,
 ) -> Outcome:
     """Run lab `lab`'s graded suite against `target` and return (and print) the score.
 
     `select`: test files of the lab to run instead of all of them (a part, see parts.py);
     `name`: the results' file name instead of the lab's (`lab1-part-load`);
-    `on_progress`: called with the progress so far while the tests run (the notebook's bar).
+    `on_progress`: called with the progress so far while the tests run (the notebook's bar);
+    `zygote`: forks the grading child with pytest and Airflow imported (zygote.py): held by
+    this run alone, which uses its Airflow home.
     Results are written once, at the end, atomically: a run that is killed leaves the
     previous results in place, and two runs never share a file while they run.
     """
@@ -178,8 +182,9 @@ def grade(
     # the jailed tests start that one themselves, inside the jail.
     keep = bool(os.environ.get("LABKIT_KEEP_HOMES"))
     # A student's own run attaches to what `make lab` keeps warm (warm.py); a sandbox never does.
-    found = warm.find(lab) if server is None and airflow_state is None and sandbox is None else warm.Warm()
+    found = warm.find(lab) if server is None and airflow_state is None and sandbox is None and zygote is None else warm.Warm()
     server, airflow_state = server or found.postgres, airflow_state or found.airflow_state
+    zygote = None if sandbox else zygote or found.zygote
     if show and found.describe():
         print(f"({found.describe()})", flush=True)
     try:
@@ -195,8 +200,11 @@ def grade(
         raise
     services.callback(found.release)  # the run is over when its services close: the warm Airflow is free
     try:
-        name = home_name or f"grade-{lab}-{label.replace(':', '-').replace('/', '_')}-{os.getpid()}"
-        home = airflow.prepare(name, target.lab_files(lab), base=scratch if sandbox else None)
+        if zygote is not None:  # its Airflow was imported with its home: the run uses that one
+            home = airflow.prepare(zygote.home.path.name, target.lab_files(lab), base=zygote.home.path.parent)
+        else:
+            name = home_name or f"grade-{lab}-{label.replace(':', '-').replace('/', '_')}-{os.getpid()}"
+            home = airflow.prepare(name, target.lab_files(lab), base=scratch if sandbox else None)
         if not keep:
             services.callback(shutil.rmtree, home.path, ignore_errors=True)
         owned_postgres = isinstance(services.service("postgres"), Owned)
@@ -221,7 +229,7 @@ def grade(
                     command = jail.wrap(command, _jail_spec(sandbox, kit), sandbox.jail)
                 remaining = time_limit - (time.monotonic() - started)
                 child = _start_child(
-                    command, cwd=sandbox.folder if sandbox else ROOT, env=env, stdin=subprocess.DEVNULL,
+                    command, zygote, run_log, cwd=sandbox.folder if sandbox else ROOT, env=env, stdin=subprocess.DEVNULL,
                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                     preexec_fn=functools.partial(_limits, os.getpid()),
                 )
@@ -439,8 +447,18 @@ def _limits(runner: int) -> None:
     fdlimit.cap()
 
 
+class Child(Protocol):
+    """A grading child: a subprocess.Popen, or a zygote's (zygote.ZygoteChild)."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+    def wait(self) -> int: ...
+
+
 def _wait(
-    child: subprocess.Popen[bytes], limit: float, progress: Path, show: bool, stuck_after: float,
+    child: Child, limit: float, progress: Path, show: bool, stuck_after: float,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> str:
     """Wait for pytest. Returns "done", "limit" (killed at the lab's limit) or "stuck"
@@ -478,7 +496,7 @@ def _wait(
 # Commands that grade many runs in threads (verify, grade, mutate) get SIGTERM or Ctrl-C in
 # their main thread only; each run's child pytest lives in a session of its own, so the
 # signal reaches none of them. stop_all() kills them and makes every run give up.
-_children: set[subprocess.Popen[bytes]] = set()
+_children: set[Child] = set()
 _children_lock = threading.Lock()
 _stopping = threading.Event()
 
@@ -487,16 +505,21 @@ class Stopped(Exception):
     """This run was abandoned by stop_all(): its results are not written."""
 
 
-def _start_child(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+def _start_child(command: list[str], zygote: Zygote | None, log_path: Path, **popen: Any) -> Child:
+    """The grading child: forked by `zygote` when there is one that can, else a new Python."""
     with _children_lock:  # checked under the lock: stop_all() either sees it or prevented it
         if _stopping.is_set():
             raise Stopped("stopped before it started")
-        child = subprocess.Popen(command, **popen)
+        child: Child | None = None
+        if zygote is not None:
+            child = zygote.spawn(command, cwd=popen["cwd"], env=popen["env"], log_path=log_path, output_limit=_output_limit())
+        if child is None:
+            child = subprocess.Popen(command, **popen)
         _children.add(child)
     return child
 
 
-def _forget_child(child: subprocess.Popen[bytes]) -> None:
+def _forget_child(child: Child) -> None:
     with _children_lock:
         _children.discard(child)
 
@@ -518,7 +541,7 @@ def resume() -> None:
     _stopping.clear()
 
 
-def _kill_group(child: subprocess.Popen[bytes]) -> None:
+def _kill_group(child: Child) -> None:
     # dag.test() ignores SIGTERM and C loops ignore everything else: SIGKILL the group.
     try:
         os.killpg(child.pid, signal.SIGKILL)

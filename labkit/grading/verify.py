@@ -152,11 +152,13 @@ def verify(lab: str, *, workers: int = 2, show: bool = True) -> list[Finding]:
         server = shared.get("postgres")
         airflows = servers.SharedAirflows(shared)
 
+        zygotes = shared["zygotes"]  # a grading zygote per worker, one run at a time on each
+
         def run(label: str, target: Target, extra: list[str] | None = None, hidden: bool = False) -> LabResult:
-            with airflows.lend() as live:
+            with airflows.lend() as live, zygotes.lease() as zygote:
                 return runner.grade(
                     lab, target, results=folder / "results" / label, extra_args=extra, show=False, server=server,
-                    home_name=f"verify-{lab}-{label}", hidden=hidden, airflow_state=live,
+                    home_name=f"verify-{lab}-{label}", hidden=hidden, airflow_state=live, zygote=zygote,
                 ).result
 
         # Reference and starter face the hidden tests too: 100 % and 0 % of everything.

@@ -15,18 +15,18 @@ a cold start, never a different verdict.
 """
 from __future__ import annotations
 
-import fcntl
 import functools
 import json
 import logging
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from labkit import labs
+from labkit.grading.zygote import Zygote, try_lock
 from labkit.paths import state_dir
 from labkit.private_files import write_private
 
@@ -46,18 +46,23 @@ WARM_AIRFLOW_LABS = tuple(
     lab.name for lab in labs.LABS.values() if lab.graded_airflow is not None and not lab.graded_airflow.runs_target
 )
 
+# What the warm zygote preloads: what any lab's tests import.
+ALL_SERVICES = tuple(sorted({service for lab in labs.LABS.values() for service in lab.services}))
+
 
 def registry() -> Path:
     return state_dir() / "run" / "warm.json"
 
 
-def publish(owner: int, *, postgres_dsn: str | None = None, airflow: dict[str, str] | None = None) -> None:
+def publish(owner: int, *, postgres_dsn: str | None = None, airflow: dict[str, str] | None = None,
+            zygote: dict[str, str] | None = None) -> None:
     """Record (or update) what the `make lab` process `owner` keeps warm."""
     current = _read() if _owner_alive(_read()) else {}
     record = {
         "pid": owner,
         "postgres": postgres_dsn or current.get("postgres"),
         "airflow": {**current.get("airflow", {}), **(airflow or {})},
+        "zygote": zygote or current.get("zygote"),
     }
     path = registry()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,16 +80,19 @@ class Warm:
 
     postgres: PostgresServer | None = None  # an attached server
     airflow_state: Path | None = None
-    _lock: IO[str] | None = None
+    zygote: Zygote | None = None  # forks the run's pytest with Airflow imported (zygote.py)
+    _locks: list[IO[str]] = field(default_factory=list)
 
     def describe(self) -> str:
         parts = (["PostgreSQL"] if self.postgres else []) + (["live Airflow"] if self.airflow_state else [])
-        return f"using make lab's {' and '.join(parts)}" if parts else ""
+        parts += ["preloaded pytest"] if self.zygote else []
+        listed = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+        return f"using make lab's {listed}" if parts else ""
 
     def release(self) -> None:
-        if self._lock is not None:
-            self._lock.close()  # closing drops the flock
-            self._lock = None
+        for lock in self._locks:
+            lock.close()  # closing drops the flock
+        self._locks.clear()
 
 
 def find(lab: str) -> Warm:
@@ -103,9 +111,19 @@ def find(lab: str) -> Warm:
             warm.postgres = server
     state = record.get("airflow", {}).get(lab)
     if state and lab in WARM_AIRFLOW_LABS:
-        lock = _try_lock(Path(state).with_name("warm.lock"))
+        lock = try_lock(Path(state).with_name("warm.lock"))
         if lock is not None and _airflow_ready(Path(state)):
-            warm.airflow_state, warm._lock = Path(state), lock
+            warm.airflow_state = Path(state)
+            warm._locks.append(lock)
+        elif lock is not None:
+            lock.close()
+    found = record.get("zygote")
+    if found:
+        zygote = Zygote.attach(Path(found["socket"]), Path(found["home"]))
+        lock = try_lock(zygote.socket_path.with_name("lease.lock"))  # one run at a time: the home is the run's
+        if lock is not None and zygote.alive():
+            warm.zygote = zygote
+            warm._locks.append(lock)
         elif lock is not None:
             lock.close()
     return warm
@@ -122,19 +140,6 @@ def _owner_alive(record: dict[str, Any]) -> bool:
     from labkit.services._net import process_alive
 
     return bool(record.get("pid")) and process_alive(int(record["pid"]))
-
-
-def _try_lock(path: Path) -> IO[str] | None:
-    try:
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until the run ends
-    except OSError:
-        return None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:  # another run uses it now: this one starts its own
-        handle.close()
-        return None
-    return handle
 
 
 def _airflow_ready(state_file: Path) -> bool:
@@ -173,6 +178,15 @@ def keep(services: Stack) -> None:
 
     for lab in WARM_AIRFLOW_LABS:
         servers.own(services.services, lab).future.add_done_callback(functools.partial(publish_when_ready, lab))
+    def publish_zygote(started: Future[Zygote]) -> None:
+        error = started.exception()
+        if error is None:
+            publish(owner, zygote=started.result().describe())
+        else:  # runs start their own pytest, as without make lab
+            log.warning("the warm grading zygote did not start: %s", error)
+
+    zygote = services.services.own("zygote", lambda: Zygote.start(ALL_SERVICES, name="warm"), background=True)
+    zygote.future.add_done_callback(publish_zygote)
 
 
 def _interrupt(signum: int, frame: object) -> None:
