@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -219,20 +220,29 @@ def student_scores() -> int:
     Work done is never a failure: the exit status is 0 whenever every lab could be graded
     (a score of 0 included); it is 1 only when a lab's grading could not run at all.
     """
-    from labkit.grading import runner
+    from labkit.grading import runner, warm
     from labkit.grading.report import NOT_RUN
     from labkit.grading.targets import known_labs
+    from labkit.grading.zygote import ZygotePool
 
     rows = []
-    for lab in known_labs():
-        print(f"\n== {lab}")
-        try:
-            result = runner.grade(lab, "student").result
-        except runner.AlreadyRunning as busy:
-            print(busy)
-            return BUSY
-        graded = bool(result.tests) and not all(t.outcome == NOT_RUN for t in result.tests)
-        rows.append((lab, result.score, result.max_score, graded))
+    # Six runs in a row: one zygote imports pytest and Airflow once for all of them, unless
+    # `make lab` runs (its own zygote and PostgreSQL serve each run then).
+    zygotes = ZygotePool(warm.ALL_SERVICES) if not warm.running() else None
+    try:
+        for lab in known_labs():
+            print(f"\n== {lab}")
+            try:
+                with zygotes.lease() if zygotes else contextlib.nullcontext() as zygote:
+                    result = runner.grade(lab, "student", zygote=zygote).result
+            except runner.AlreadyRunning as busy:
+                print(busy)
+                return BUSY
+            graded = bool(result.tests) and not all(t.outcome == NOT_RUN for t in result.tests)
+            rows.append((lab, result.score, result.max_score, graded))
+    finally:
+        if zygotes:
+            zygotes.stop()
     print("\nYour labs")
     for lab, score, top, graded in rows:
         print(f"  {lab}  {score:>4g}/{top:<4g}" + ("" if graded else "  could not be graded: see its log above"))

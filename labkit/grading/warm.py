@@ -129,6 +129,11 @@ def find(lab: str) -> Warm:
     return warm
 
 
+def running() -> bool:
+    """Whether a `make lab` keeps services warm now (LABKIT_WARM=0: as if none did)."""
+    return os.environ.get("LABKIT_WARM") != "0" and _owner_alive(_read())
+
+
 def _read() -> dict[str, Any]:
     try:
         return cast(dict[str, Any], json.loads(registry().read_text()))
