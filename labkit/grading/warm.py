@@ -6,7 +6,9 @@ Airflow it keeps ready instead of starting one each (~15 s on two cores). Each r
 fresh databases and a fresh Airflow home of its own, as always; the warm Airflow's DAGs do not
 depend on the graded files (lab 4's given DAG and its fleet), which is also why `verify`
 shares one across a lab's runs. It serves one run at a time (a test stops its scheduler): a
-second run at once starts its own, as does every run when no `make lab` is up.
+second run at once starts its own, as does every run when no `make lab` is up. Every lab's
+runs also fork their pytest from its grading zygote (zygote.py: pytest and Airflow already
+imported), one run at a time, since the run prepares the zygote's Airflow home afresh.
 
 `make lab` publishes what it runs in a private file (the admin password is in it) and
 withdraws it when it stops; a killed `make lab` leaves a file whose owner is dead, which
