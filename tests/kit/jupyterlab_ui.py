@@ -140,13 +140,28 @@ class JupyterLabPage:
                 return cell
         raise AssertionError(f"no code cell containing {source_contains!r}")
 
+    def _activate(self, cell: WebElement, source_contains: str) -> None:
+        """Click into `cell`'s editor until it is the active cell. JupyterLab draws a long
+        notebook's cells as they scroll into view: cells above the target can grow between the
+        scroll and the click, and the click then lands in another cell (a CI run pressed
+        Shift+Enter in the cell above check("lab1") and waited 300 s for a cell never run)."""
+        for _ in range(10):
+            self.b.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+            time.sleep(0.2)  # let the drawing settle before the click
+            ActionChains(self.b).click(cell.find_element(By.CSS_SELECTOR, ".jp-InputArea-editor")).perform()
+            try:  # not self.wait: a missed click is retried, not a failure worth a screenshot
+                WebDriverWait(self.b, 2).until(lambda b: "jp-mod-active" in (cell.get_attribute("class") or ""))
+                return
+            except TimeoutException:
+                continue
+        raise AssertionError(f"the cell {source_contains!r} never became the active cell after 10 clicks")
+
     def run_cell(self, source_contains: str, *, done: str = "", timeout: float = 120) -> WebElement:
         """Click into the code cell holding `source_contains` and press Shift+Enter; wait until
         it ran (its prompt shows a number) and, if given, its output holds `done`."""
         cell = self.cell(source_contains)
-        self.b.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
-        editor = cell.find_element(By.CSS_SELECTOR, ".jp-InputArea-editor")
-        ActionChains(self.b).click(editor).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+        self._activate(cell, source_contains)
+        ActionChains(self.b).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
 
         def finished(b):
             prompt = cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text
