@@ -232,7 +232,7 @@ def _grade(lab: str, *, server: Any = None, airflow_state: Path | None = None, a
     return services
 
 
-def _shared(lab: str, *, postgres_servers: int = 1, airflow_servers: int = 1, zygotes: bool = True) -> Services:
+def _shared(lab: str, *, postgres_servers: int = 1, airflow_servers: int = 1) -> Services:
     """PostgreSQL (`postgres`, or `postgres-1`… when several), shareable live Airflows
     (`airflow_server`, `airflow_server-2`…; see servers.SharedAirflows) and the grading
     zygotes that fork the runs' pytest (`zygotes`, see labkit.grading.zygote)."""
@@ -247,8 +247,7 @@ def _shared(lab: str, *, postgres_servers: int = 1, airflow_servers: int = 1, zy
         if servers.shareable(lab):
             for n in range(airflow_servers):
                 servers.own(services, lab, key=servers.shared_key(n))
-        if zygotes:
-            own_zygotes(services, lab)
+        own_zygotes(services, lab)
     except BaseException:
         services.close()
         raise

@@ -16,13 +16,11 @@ gives the same kind of result: JSON, JUnit XML and the rendered table.
 """
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import fcntl
 import functools
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -35,7 +33,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from labkit.compose import Owned, compose
-from labkit.grading import fdlimit, jail, servers, warm
+from labkit.grading import child_limits, fdlimit, jail, servers, warm
 from labkit.grading.points_table import graded_tests
 from labkit.grading.protocol import Progress
 from labkit.grading.report import (
@@ -55,7 +53,6 @@ from labkit.services import airflow, postgres
 
 DEFAULT_TIME_LIMIT = 300  # seconds for a whole lab; a reference run takes ~20 s
 MAX_RESTARTS = 8  # after a crash, run the remaining tests again at most this often
-OUTPUT_LIMIT = 64 * 2**20  # bytes any one file of the child may reach (a print loop)
 HIDDEN = TESTS / "hidden"
 # Plugins a grading run never needs: each costs start-up time (nbmake ~2 s).
 # unraisableexception: 1.2 s of gc.collect() at exit.
@@ -231,7 +228,7 @@ def grade(
                 child = _start_child(
                     command, zygote, run_log, cwd=sandbox.folder if sandbox else ROOT, env=env, stdin=subprocess.DEVNULL,
                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                    preexec_fn=functools.partial(_limits, os.getpid()),
+                    preexec_fn=functools.partial(child_limits.apply, os.getpid(), child_limits.output_limit()),
                 )
                 try:
                     ended = _wait(child, remaining, progress, show, stuck_after, on_progress)
@@ -414,39 +411,6 @@ def public_only(lab: str, hidden: bool) -> None:
               "your instructor's grading runs them too.")
 
 
-def _output_limit() -> int:
-    """OUTPUT_LIMIT, or the machine's hard `ulimit -f` where that is lower."""
-    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    return OUTPUT_LIMIT if hard == resource.RLIM_INFINITY else min(OUTPUT_LIMIT, hard)
-
-
-# Loaded once here: after a fork, in the child, loading a library may deadlock.
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-PR_SET_PDEATHSIG = 1
-
-
-def _limits(runner: int) -> None:
-    """In the child, before exec: die with the runner, and cap file sizes so a print loop
-    cannot fill the disk.
-
-    A runner killed outright (`kill -9`, the OOM killer) runs no cleanup: the kernel then
-    kills the child (its services stop through their watchdogs). In a jail, the child is
-    `unshare --kill-child`, which takes the whole jail with it.
-
-    Python ignores SIGXFSZ, so a write past the cap raises OSError(EFBIG) in the test
-    that made it, which explain.py turns into a plain sentence. Where the machine's own hard
-    limit (`ulimit -Hf`) is lower, that one stays: a process may lower a hard limit, never
-    raise it, and asking to would kill every grading child before it starts.
-    """
-    if _LIBC is not None:
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != runner:  # it died between the fork and the line above
-            os._exit(1)
-    limit = _output_limit()
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    fdlimit.cap()
-
-
 class Child(Protocol):
     """A grading child: a subprocess.Popen, or a zygote's (zygote.ZygoteChild)."""
 
@@ -512,7 +476,7 @@ def _start_child(command: list[str], zygote: Zygote | None, log_path: Path, **po
             raise Stopped("stopped before it started")
         child: Child | None = None
         if zygote is not None:
-            child = zygote.spawn(command, cwd=popen["cwd"], env=popen["env"], log_path=log_path, output_limit=_output_limit())
+            child = zygote.spawn(command, cwd=popen["cwd"], env=popen["env"], log_path=log_path, output_limit=child_limits.output_limit())
         if child is None:
             child = subprocess.Popen(command, **popen)
         _children.add(child)
@@ -564,7 +528,7 @@ def _crash_reason(returncode: int) -> str:
     if returncode == INTERNAL_ERROR:
         return "pytest itself failed while reporting this test (INTERNALERROR: see the full log)"
     if returncode == -signal.SIGXFSZ:
-        return f"the code wrote more than {_output_limit() / 2**20:g} MB (output or a file) and was stopped"
+        return f"the code wrote more than {child_limits.output_limit() / 2**20:g} MB (output or a file) and was stopped"
     if returncode < 0:
         return f"the test process was killed by signal {signal.Signals(-returncode).name} during this test"
     return "the test process exited during this test (os._exit()? a crash?) before it could be scored"

@@ -18,12 +18,10 @@ monitor dies with the zygote and a child with its monitor (PR_SET_PDEATHSIG). No
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import importlib
 import json
 import os
-import resource
 import select
 import signal
 import socket
@@ -32,6 +30,7 @@ import threading
 from typing import Any
 
 import labkit  # noqa: F401 - first: it keeps one slow optional import out of every child
+from labkit.grading import child_limits
 
 # What every grading child imports before its first test (measured: ~2.5 CPU-s of imports
 # out of a lab 1 run's ~10). Whatever is missing here is simply imported by the child.
@@ -65,8 +64,6 @@ PRELOAD_BY_SERVICE = {
 _FROZEN_PREFIXES = ("AIRFLOW", "_AIRFLOW", "PYTHON")
 _FROZEN_NAMES = ("TZ", "LANG", "LC_ALL")
 _PER_RUN_PREFIXES = ("AIRFLOW_CONN_", "AIRFLOW_VAR_", "PYTHONDONTWRITEBYTECODE")
-PR_SET_PDEATHSIG = 1
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 
 def frozen_settings(env: dict[str, str]) -> dict[str, str]:
@@ -82,11 +79,6 @@ def mismatch(imported: dict[str, str], wanted: dict[str, str]) -> str | None:
     `imported` (both as frozen_settings gives them), or None."""
     names = sorted(name for name in imported.keys() | wanted.keys() if imported.get(name) != wanted.get(name))
     return f"settings differ from the zygote's: {', '.join(names)}" if names else None
-
-
-def _die_with_parent() -> None:
-    if _LIBC is not None:
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
@@ -110,14 +102,7 @@ def become_child(request: dict[str, Any], monitor: int) -> None:
     code = 1
     try:
         os.setsid()  # a session of its own: the runner stops it (and what it started) as a group
-        _die_with_parent()
-        if os.getppid() != monitor:  # the monitor died between the fork and the line above
-            os._exit(1)
-        limit = int(request["output_limit"])
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-        from labkit.grading import fdlimit
-
-        fdlimit.cap()
+        child_limits.apply(monitor, int(request["output_limit"]))  # as the runner's own children
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -157,7 +142,7 @@ def monitor(conn: socket.socket, imported: dict[str, str]) -> None:
     kill its session if the runner goes away first; never return."""
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # this one waits for its child
-        _die_with_parent()
+        child_limits.die_with_parent()
         request = _read_request(conn)
         why = mismatch(imported, frozen_settings(request["env"]))
         if why:
