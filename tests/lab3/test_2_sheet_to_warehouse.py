@@ -224,28 +224,35 @@ def test_a_failed_copy_leaves_the_table_as_it_was(to_warehouse, warehouse):
           f"a good load after the failed one should hold {len(records)} rows; replace_table said {count}")
 
 
-def _slow_down_the_load(warehouse) -> None:
-    """The first INSERT (or COPY) into the table sleeps 3 s: time for a reader to look mid-load."""
+GATE = "public.labkit_gate"
+
+
+def _gate_the_load(warehouse):
+    """Every INSERT (or COPY) into the table first waits at a gate the test keeps locked, so a
+    reader can look mid-load for as long as it needs, whatever the machine's load (no guessing
+    with pg_sleep). Returns the connection holding the gate: closing it lets the load go on."""
     warehouse.execute(
-        """
-        CREATE TABLE labkit_slept (done boolean);
-        CREATE FUNCTION labkit_slow_load() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""
+        CREATE TABLE {GATE} (open boolean);
+        CREATE FUNCTION labkit_gated_load() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF NOT EXISTS (SELECT 1 FROM labkit_slept) THEN
-                INSERT INTO labkit_slept VALUES (true);
-                PERFORM pg_sleep(3);
-            END IF;
+            PERFORM 1 FROM {GATE};  -- waits while the test holds the gate's lock
             RETURN NULL;
         END $$;
-        CREATE TRIGGER labkit_slow_load BEFORE INSERT ON public.channel_budget
-            FOR EACH STATEMENT EXECUTE FUNCTION labkit_slow_load();
+        CREATE TRIGGER labkit_gated_load BEFORE INSERT ON public.channel_budget
+            FOR EACH STATEMENT EXECUTE FUNCTION labkit_gated_load();
         """
     )
+    gate = warehouse.connect()
+    with gate.cursor() as cur:
+        cur.execute(f"LOCK TABLE {GATE} IN ACCESS EXCLUSIVE MODE")
+    return gate
 
 
-def _sleeping(warehouse) -> bool:
-    (count,) = warehouse.query("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND wait_event = 'PgSleep'")[0]
+def _at_the_gate(warehouse) -> bool:
+    # pg_locks is the whole server's: other runs' databases have their own relation numbers
+    (count,) = warehouse.query("SELECT COUNT(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted AND database = "
+                               "(SELECT oid FROM pg_database WHERE datname = current_database())", (GATE,))[0]
     return count > 0
 
 
@@ -254,7 +261,7 @@ def _sleeping(warehouse) -> bool:
 def test_readers_see_yesterdays_rows_while_the_table_is_replaced(to_warehouse, warehouse):
     """While replace_table loads, a reader still sees yesterday's rows at once (DELETE in the transaction, not TRUNCATE)"""
     before = _yesterdays_table(to_warehouse, warehouse)
-    _slow_down_the_load(warehouse)
+    gate = _gate_the_load(warehouse)
     records = budget.expected_rows()
     outcome: dict = {}
 
@@ -269,27 +276,31 @@ def test_readers_see_yesterdays_rows_while_the_table_is_replaced(to_warehouse, w
 
     writer = threading.Thread(target=load, daemon=True, name="labkit: replace_table")
     writer.start()
-    deadline = time.monotonic() + 30
-    while writer.is_alive() and not _sleeping(warehouse) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    mid_load = _sleeping(warehouse)
     seen, locked = None, None
-    if mid_load:
-        conn = warehouse.connect()
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SET lock_timeout = '1s'")
-                cur.execute(f"SELECT month, channel, budget, spend, conversion_rate FROM {TABLE} ORDER BY month, channel")
-                seen = cur.fetchall()
-        except psycopg2.errors.LockNotAvailable as err:
-            locked = err
-        finally:
-            conn.rollback()
-            conn.close()
+    try:
+        deadline = time.monotonic() + 30
+        while writer.is_alive() and not _at_the_gate(warehouse) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        mid_load = _at_the_gate(warehouse)
+        if mid_load:
+            conn = warehouse.connect()
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SET lock_timeout = '1s'")
+                    cur.execute(f"SELECT month, channel, budget, spend, conversion_rate FROM {TABLE} ORDER BY month, channel")
+                    seen = cur.fetchall()
+            except psycopg2.errors.LockNotAvailable as err:
+                locked = err
+            finally:
+                conn.rollback()
+                conn.close()
+    finally:
+        gate.rollback()  # the gate opens: the load goes on
+        gate.close()
     writer.join(20)
     if isinstance(outcome.get("error"), NotImplementedError):
         raise outcome["error"]
-    check(not writer.is_alive(), "replace_table was still running 20 s after a 3 s pause in its COPY")
+    check(not writer.is_alive(), "replace_table was still running 20 s after the test let its load go on")
     if "error" in outcome and not mid_load:
         err = outcome["error"]
         fail(f"replace_table failed on a good CSV before loading a row: {type(err).__name__}: {str(err).strip()[:200]}")
