@@ -37,7 +37,7 @@ BUSY = 3  # exit status: the lab is being graded by another run in this checkout
 def cmd_test(args: argparse.Namespace) -> int:
     from labkit.grading import runner
     from labkit.grading.parts import UnknownPart, find
-    from labkit.grading.targets import known_labs
+    from labkit.grading.targets import BadTarget, known_labs
 
     if not args.labs:
         if args.part:
@@ -62,6 +62,9 @@ def cmd_test(args: argparse.Namespace) -> int:
         except runner.AlreadyRunning as busy:
             print(busy)
             return BUSY
+        except BadTarget as bad:
+            print(bad)
+            return 2
         if not outcome.result.full_marks:
             status = 1
     return status

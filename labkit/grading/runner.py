@@ -155,6 +155,7 @@ def grade(
     target = target if isinstance(target, Target) else Target.parse(target)
     if not (TESTS / lab).is_dir():
         raise ValueError(f"no graded tests for {lab!r} (expected a folder tests/{lab})")
+    target.lab_files(lab)  # a target that cannot stand for this lab is refused before anything starts
     time_limit = time_limit or float(os.environ.get("LABKIT_TIME_LIMIT", DEFAULT_TIME_LIMIT))
     folder = results or results_dir()
     folder.mkdir(parents=True, exist_ok=True)

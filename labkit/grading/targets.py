@@ -23,6 +23,10 @@ from labkit.paths import DAGS, LABS, ROOT
 KNOWN = ("student", "reference")
 
 
+class BadTarget(ValueError):
+    """A --target that names nothing this lab can grade: said in one line, not a traceback."""
+
+
 @dataclass(frozen=True)
 class Target:
     kind: str  # student | reference | file | submission
@@ -40,7 +44,7 @@ class Target:
             return cls("file", path)
         if path.is_dir():
             return cls("submission", path)
-        raise ValueError(f"--target must be 'student', 'reference', a .py file or a folder; {value!r} is none of these")
+        raise BadTarget(f"--target must be 'student', 'reference', a .py file or a folder; {value!r} is none of these")
 
     @property
     def label(self) -> str:
@@ -71,7 +75,11 @@ class Target:
 
     def lab_files(self, lab: str) -> list[Path]:
         """Every file of `lab` for this target (what the DAGs folder of its Airflow home holds)."""
-        return [self.lab_file(lab, name) for name in lab_filenames(lab)]
+        names = lab_filenames(lab)
+        if self.kind == "file" and len(names) > 1:
+            raise BadTarget(f"{lab} is graded on {len(names)} files ({', '.join(names)}): one .py file cannot stand for "
+                            f"them all; give the folder that holds them (e.g. labs/{_lab_folder_name(lab)})")
+        return [self.lab_file(lab, name) for name in names]
 
     def fingerprints(self, lab: str) -> dict[str, str]:
         """SHA-256 of every Python file graded for `lab` (`common/alerts.py` → hex digest):

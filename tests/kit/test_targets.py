@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.grading.targets import Target, known_labs, lab_filenames, package_files
+from labkit.grading.targets import BadTarget, Target, known_labs, lab_filenames, package_files
 from labkit.paths import DAGS, LABS
 
 FILE = "lab1_dedupe_upsert.py"
@@ -33,6 +33,28 @@ def test_parse_takes_a_folder_as_a_submission(tmp_path):
 def test_parse_refuses_a_value_that_is_none_of_these(tmp_path):
     with pytest.raises(ValueError, match=r"--target must be 'student', 'reference', a \.py file or a folder; '.*nowhere' is none"):
         Target.parse(str(tmp_path / "nowhere"))
+
+
+def test_one_file_cannot_stand_for_a_lab_of_several(tmp_path):
+    """lab 3 is graded on two DAG files and a package: a single .py target is refused in one
+    line naming them (it used to reach the Airflow home's set-up and end in a traceback)."""
+    mine = tmp_path / "mine.py"
+    mine.write_text("")
+    assert Target.parse(str(mine)).lab_files("lab1") == [mine]
+    with pytest.raises(BadTarget, match=r"lab3 is graded on 3 files \(lab3_sheet_to_warehouse\.py, lab3_sql_to_sheet\.py, common\).*"
+                                        r"give the folder that holds them \(e\.g\. labs/lab3_"):
+        Target.parse(str(mine)).lab_files("lab3")
+
+
+def test_the_cli_says_why_a_target_is_refused_without_a_traceback(tmp_path, capsys):
+    from labkit.cli import main
+
+    mine = tmp_path / "mine.py"
+    mine.write_text("")
+    assert main(["test", "lab3", "--target", str(mine)]) == 2
+    assert main(["test", "lab1", "--target", str(tmp_path / "nowhere")]) == 2
+    said = capsys.readouterr().out
+    assert "lab3 is graded on 3 files" in said and "is none of these" in said and "Traceback" not in said
 
 
 def test_student_and_reference_files_live_in_labs_and_dags():
