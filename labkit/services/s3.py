@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,12 +67,24 @@ class S3Server:
         }
 
 
+_session: Any = None
+_session_lock = threading.Lock()
+
+
 def client(endpoint: str) -> Any:
-    """A boto3 S3 client to the moto server at `endpoint` (one a parent process started, too)."""
+    """A boto3 S3 client to the moto server at `endpoint` (one a parent process started, too).
+
+    From one boto3 session per process: a new session reads botocore's S3 model from disk again
+    (~30 ms a client; lab 6's tests make one per test). Sessions are not thread-safe, so client
+    creation is serialised; the clients themselves are."""
+    global _session
     import boto3
 
-    return boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
-                        aws_access_key_id="labkit", aws_secret_access_key="labkit")
+    with _session_lock:
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client("s3", endpoint_url=endpoint, region_name=REGION,
+                               aws_access_key_id="labkit", aws_secret_access_key="labkit")
 
 
 # Lab 6's backups go here (Variable backup_bucket), in the lesson, the demo and the compose stack.
