@@ -146,13 +146,13 @@ def test_refused_connection_is_explained(api):
 def test_every_call_has_a_timeout(api):
     """A server that never answers: token() and request() give up after the client's timeout, naming the URL"""
     with silent_server() as url:
-        slow = api.AirflowClient(url, "monitor", "irrelevant", timeout=1)
+        slow = api.AirflowClient(url, "monitor", "irrelevant", timeout=0.5)
         for what, call in (("token()", slow.token), ("request()", lambda: slow.request("GET", "/api/v2/dags"))):
             outcome = finishes_within(8, call, f"{what} against a server that never answers",
                                       "pass timeout=self.timeout to every httpx call (httpx's default is 5 s, requests has none)")
             check(isinstance(outcome.error, api.AirflowAPIError),
                   f"{what}: expected AirflowAPIError after the timeout, got {_error_name(outcome.error)}", ERROR_HINT)
-            check(outcome.seconds < 4, f"{what} took {outcome.seconds:.1f} s with timeout=1",
+            check(outcome.seconds < 4, f"{what} took {outcome.seconds:.1f} s with timeout=0.5",
                   "pass timeout=self.timeout, not a constant of your own")
             check(url in str(outcome.error), f"{what}: the message should name {url}: {str(outcome.error)!r}")
             check(outcome.error.status is None, f"{what}: no answer means no status; got {outcome.error.status!r}")

@@ -99,15 +99,15 @@ def test_trigger_with_conf_and_wait_for_success(api, airflow, paused_as_planned)
 @pytest.mark.points(2)
 @pytest.mark.timeout(30)  # its own wait ends at 20 s
 def test_wait_for_run_gives_up_after_its_timeout(api, airflow, paused_as_planned):
-    """A run of a paused DAG stays queued: wait_for_run(timeout=2) raises AirflowAPIError in ~2 s, naming the state"""
+    """A run of a paused DAG stays queued: wait_for_run(timeout=1) raises AirflowAPIError in ~1 s, naming the state"""
     admin = client(api, airflow, "admin")
     run_id = queued_run(airflow, "fleet_00")  # made by the kit: this test is about waiting, not triggering
-    outcome = finishes_within(20, lambda: api.wait_for_run(admin, "fleet_00", run_id, timeout=2, poll_interval=0.5),
-                              "wait_for_run(timeout=2) on a run that never starts",
+    outcome = finishes_within(20, lambda: api.wait_for_run(admin, "fleet_00", run_id, timeout=1, poll_interval=0.25),
+                              "wait_for_run(timeout=1) on a run that never starts",
                               "compare time.monotonic() with a deadline in the loop, and raise when it passes")
     check(isinstance(outcome.error, api.AirflowAPIError),
-          f"expected AirflowAPIError after 2 s, got {_error_name(outcome.error) if outcome.error else outcome.result}")
-    check(outcome.seconds < 10, f"wait_for_run(timeout=2) took {outcome.seconds:.1f} s",
+          f"expected AirflowAPIError after 1 s, got {_error_name(outcome.error) if outcome.error else outcome.result}")
+    check(outcome.seconds < 10, f"wait_for_run(timeout=1) took {outcome.seconds:.1f} s",
           "the deadline is now + timeout: time.monotonic() + timeout")
     check("queued" in str(outcome.error), f"say which state the run was stuck in: {str(outcome.error)!r}")
 
@@ -115,18 +115,18 @@ def test_wait_for_run_gives_up_after_its_timeout(api, airflow, paused_as_planned
 @pytest.mark.points(1)
 @pytest.mark.timeout(30)  # it watches the calls for at most 8 s
 def test_wait_for_run_polls_every_poll_interval(api, airflow, paused_as_planned):
-    """wait_for_run() asks once per poll_interval (about 5 times in 2 s at 0.5 s), not in a loop that hammers the API"""
+    """wait_for_run() asks once per poll_interval (about 5 times in 1 s at 0.25 s), not in a loop that hammers the API"""
     run_id = queued_run(airflow, "fleet_00")
     path = f"/api/v2/dags/fleet_00/dagRuns/{run_id}"
     with recording_proxy(airflow.url) as proxy:
         admin = client(api, airflow, "admin", url=proxy.url)
-        outcome, ended = watch(8, lambda: api.wait_for_run(admin, "fleet_00", run_id, timeout=2, poll_interval=0.5))
+        outcome, ended = watch(8, lambda: api.wait_for_run(admin, "fleet_00", run_id, timeout=1, poll_interval=0.25))
         polls = len(proxy.calls("GET", path))
     # What happens once the proxy is gone (a wait still running gets "connection refused") is not judged here.
     check(polls > 0, f"wait_for_run() never asked for the run (GET {path})"
           + (f": it raised {_error_name(outcome.error)}" if outcome.error else "" if ended else " in 8 s"))
     window = min(outcome.seconds, 8.0)
-    allowed = int(window / 0.5) + 3
+    allowed = int(window / 0.25) + 3
     check(polls <= allowed,
-          f"wait_for_run(poll_interval=0.5) asked for the run {polls} times in {window:.1f} s: at most {allowed} expected, "
+          f"wait_for_run(poll_interval=0.25) asked for the run {polls} times in {window:.1f} s: at most {allowed} expected, "
           "one per poll_interval", "time.sleep(poll_interval) between two polls: a loop without a pause hammers the API server")
