@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
@@ -242,13 +243,18 @@ def pss_kb(pid: int) -> int:
     return 0
 
 
-def run_pss_kb() -> int:
+def process_ids() -> set[int]:
+    return {int(entry.name) for entry in Path("/proc").glob("[0-9]*")}
+
+
+def run_pss_kb(already_running: AbstractSet[int] = frozenset()) -> int:
     """PSS of every process of a grading run, this one excluded: command lines under the
-    repository, and Airflow's (which renames its processes)."""
+    repository, and Airflow's (which renames its processes). `already_running`: processes
+    that were there before the run (make lab's warm services): theirs, not the run's."""
     total, root, me = 0, str(paths.ROOT), os.getpid()
     for entry in Path("/proc").glob("[0-9]*"):
         try:
-            if int(entry.name) == me:
+            if int(entry.name) == me or int(entry.name) in already_running:
                 continue
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except (OSError, ValueError):
@@ -265,6 +271,9 @@ def _run_measured(argv: list[str], timeout: float) -> tuple[int, float, int, str
     every child so far (the postmaster, the cold run) and could hide the warm run's peak.
     """
     peak_pss, last_sample = 0, 0.0
+    # A warm run's memory is what it adds: the processes it starts (its pytest, its forked
+    # child, its PostgreSQL backends, lab 5's own Airflow), not make lab's, idle before it.
+    already_running = process_ids() if Path("/proc").is_dir() else set()
     with open(os.devnull, "rb") as stdin, open(warm_log_path(), "w+b") as log:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=paths.ROOT, stdin=stdin, stdout=log, stderr=subprocess.STDOUT)
@@ -278,7 +287,7 @@ def _run_measured(argv: list[str], timeout: float) -> tuple[int, float, int, str
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
             if Path("/proc").is_dir() and time.perf_counter() - last_sample > 0.5:
-                peak_pss, last_sample = max(peak_pss, run_pss_kb()), time.perf_counter()
+                peak_pss, last_sample = max(peak_pss, run_pss_kb(already_running)), time.perf_counter()
             time.sleep(0.05)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)  # we reaped it; tell Popen

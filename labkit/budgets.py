@@ -178,7 +178,7 @@ def make_test(lab: str, runs: int = RUNS) -> Figure:
         peak_kb = max(peak_kb, rss_kb, pss_kb)
         if "(using make lab's" not in bench.last_warm_log():  # its zygote serves every lab
             figure.note = "(ran cold: make lab's services were busy or gone)"
-    figure.note = (figure.note + f" peak memory {peak_kb / 1024:,.0f} MB (≤ 1.5 GB "
+    figure.note = (figure.note + f" peak memory it adds {peak_kb / 1024:,.0f} MB (≤ 1.5 GB "
                    f"{'PASS' if peak_kb <= bench.RSS_BUDGET_KB else 'MISS'})").strip()
     return figure
 
