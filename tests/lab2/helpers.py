@@ -2,7 +2,6 @@
 gate that holds a build at a known step while the test looks at the warehouse."""
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,11 +9,11 @@ from typing import Any
 
 import yaml
 
+from labkit.grading.gate import GATE, Background, Gate  # noqa: F401 - lab 2's tests import them from here
 from labkit.paths import DAGS
 
 CONFIGS = DAGS / "config" / "summaries"
 SCHEMA = "analytics"
-GATE = "public.labkit_gate"
 
 
 def course_config(config_name: str, /, **changes) -> dict:
@@ -98,83 +97,7 @@ def nothing_left_behind(warehouse, keep: list[str], after: str, schema: str = SC
     fail(f"left behind in schema {schema} {after}: {', '.join(left)}", hint)
 
 
-# -- a build in the background, and a gate to hold it at a known step -------------------------
-class Background:
-    """`call()` in a thread of its own: the test watches the warehouse while it runs."""
-
-    def __init__(self, call: Callable[[], Any], name: str = "build") -> None:
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(call,), daemon=True, name=f"labkit: {name}")
-        self.thread.start()
-
-    def _run(self, call: Callable[[], Any]) -> None:
-        try:
-            self.result = call()
-        except BaseException as err:  # reported by the test, in its own thread
-            self.error = err
-
-    def join(self, seconds: float) -> bool:
-        """True when the call has finished within `seconds`."""
-        self.thread.join(seconds)
-        return not self.thread.is_alive()
-
-    @property
-    def done(self) -> bool:
-        return not self.thread.is_alive()
-
-    def raise_if_not_written(self) -> None:
-        if isinstance(self.error, NotImplementedError):
-            raise self.error
-
-
-class Gate:
-    """A one-row table the test keeps locked: SQL that reads it waits until the gate opens.
-
-    A config whose main_sql (or after_sql) reads the gate holds the build at that step for as
-    long as the test needs, whatever the machine's load (no guessing with pg_sleep).
-    """
-
-    def __init__(self, warehouse) -> None:
-        self.warehouse = warehouse
-        warehouse.execute(f"CREATE TABLE {GATE} (open boolean); INSERT INTO {GATE} VALUES (true)")
-        self.conn = warehouse.connect()
-        with self.conn.cursor() as cur:
-            cur.execute(f"LOCK TABLE {GATE} IN ACCESS EXCLUSIVE MODE")
-
-    def waiting(self) -> list[int]:
-        """Backends waiting at the gate."""
-        return [pid for (pid,) in self.warehouse.query(
-            "SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY pid", (GATE,))]
-
-    def lock_waits(self) -> int:
-        """Backends of this database waiting for a lock, at the gate or anywhere else."""
-        return self.warehouse.query("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                    "AND datname = current_database()")[0][0]
-
-    def wait_for(self, build: Background, seconds: float = 15, count: int = 1) -> list[int]:
-        """Wait until `count` backends wait at the gate (returns their pids), or the build has ended."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            pids = self.waiting()
-            if len(pids) >= count or build.done:
-                return pids if len(pids) >= count else []
-            time.sleep(0.02)
-        return []
-
-    def open(self) -> None:
-        if not self.conn.closed:
-            self.conn.rollback()
-            self.conn.close()
-
-    def __enter__(self) -> Gate:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.open()
-
-
+# -- a build in the background, held at a known step: labkit.grading.gate ------------------
 def behind_the_gate(main_sql: str) -> str:
     """main_sql that first waits at the gate, then gives the same rows."""
     return f"SELECT s.* FROM (\n{main_sql.rstrip()}\n) AS s CROSS JOIN {GATE} AS g"

@@ -8,7 +8,6 @@ import math
 import os
 import re
 import tempfile
-import threading
 import time
 from decimal import Decimal
 from operator import itemgetter
@@ -22,6 +21,7 @@ from labkit.data import budget
 from labkit.grading.checks import check, check_rows, fail
 from labkit.grading.dagcheck import import_failure
 from labkit.grading.fixtures import dags_in_file
+from labkit.grading.gate import GATE, Background, Gate
 from tests.lab3.helpers import plain_sheet_rows, set_tab
 
 DAG_ID = "lab3_sheet_to_warehouse"
@@ -224,36 +224,22 @@ def test_a_failed_copy_leaves_the_table_as_it_was(to_warehouse, warehouse):
           f"a good load after the failed one should hold {len(records)} rows; replace_table said {count}")
 
 
-GATE = "public.labkit_gate"
-
-
-def _gate_the_load(warehouse):
-    """Every INSERT (or COPY) into the table first waits at a gate the test keeps locked, so a
-    reader can look mid-load for as long as it needs, whatever the machine's load (no guessing
-    with pg_sleep). Returns the connection holding the gate: closing it lets the load go on."""
+def _gate_the_load(warehouse) -> Gate:
+    """Every INSERT (or COPY) into the table first reads the gate, so it waits there while the
+    test looks at the table mid-load (labkit.grading.gate)."""
+    gate = Gate(warehouse)
     warehouse.execute(
         f"""
-        CREATE TABLE {GATE} (open boolean);
         CREATE FUNCTION labkit_gated_load() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            PERFORM 1 FROM {GATE};  -- waits while the test holds the gate's lock
+            PERFORM 1 FROM {GATE};  -- waits while the test holds the gate
             RETURN NULL;
         END $$;
         CREATE TRIGGER labkit_gated_load BEFORE INSERT ON public.channel_budget
             FOR EACH STATEMENT EXECUTE FUNCTION labkit_gated_load();
         """
     )
-    gate = warehouse.connect()
-    with gate.cursor() as cur:
-        cur.execute(f"LOCK TABLE {GATE} IN ACCESS EXCLUSIVE MODE")
     return gate
-
-
-def _at_the_gate(warehouse) -> bool:
-    # pg_locks is the whole server's: other runs' databases have their own relation numbers
-    (count,) = warehouse.query("SELECT COUNT(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted AND database = "
-                               "(SELECT oid FROM pg_database WHERE datname = current_database())", (GATE,))[0]
-    return count > 0
 
 
 @pytest.mark.points(1)
@@ -261,27 +247,19 @@ def _at_the_gate(warehouse) -> bool:
 def test_readers_see_yesterdays_rows_while_the_table_is_replaced(to_warehouse, warehouse):
     """While replace_table loads, a reader still sees yesterday's rows at once (DELETE in the transaction, not TRUNCATE)"""
     before = _yesterdays_table(to_warehouse, warehouse)
-    gate = _gate_the_load(warehouse)
     records = budget.expected_rows()
-    outcome: dict = {}
 
-    def load() -> None:
+    def load() -> int:
         conn = warehouse.connect()
         try:
-            outcome["count"] = to_warehouse.replace_table(conn, to_warehouse.to_csv(records))
-        except BaseException as err:  # noqa: BLE001 - reported below
-            outcome["error"] = err
+            return to_warehouse.replace_table(conn, to_warehouse.to_csv(records))
         finally:
             conn.close()
 
-    writer = threading.Thread(target=load, daemon=True, name="labkit: replace_table")
-    writer.start()
     seen, locked = None, None
-    try:
-        deadline = time.monotonic() + 30
-        while writer.is_alive() and not _at_the_gate(warehouse) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        mid_load = _at_the_gate(warehouse)
+    with _gate_the_load(warehouse) as gate:
+        writer = Background(load, name="replace_table")
+        mid_load = bool(gate.wait_for(writer, seconds=30))  # a busy machine must not decide
         if mid_load:
             conn = warehouse.connect()
             try:
@@ -294,15 +272,12 @@ def test_readers_see_yesterdays_rows_while_the_table_is_replaced(to_warehouse, w
             finally:
                 conn.rollback()
                 conn.close()
-    finally:
-        gate.rollback()  # the gate opens: the load goes on
-        gate.close()
-    writer.join(20)
-    if isinstance(outcome.get("error"), NotImplementedError):
-        raise outcome["error"]
-    check(not writer.is_alive(), "replace_table was still running 20 s after the test let its load go on")
-    if "error" in outcome and not mid_load:
-        err = outcome["error"]
+    # the gate is open: the load goes on
+    finished = writer.join(20)
+    writer.raise_if_not_written()
+    check(finished, "replace_table was still running 20 s after the test let its load go on")
+    if writer.error is not None and not mid_load:
+        err = writer.error
         fail(f"replace_table failed on a good CSV before loading a row: {type(err).__name__}: {str(err).strip()[:200]}")
     check(mid_load, f"replace_table returned without inserting into {TABLE} (no INSERT or COPY fired its trigger)")
     check(locked is None, f"a reader waited more than 1 s for a lock while replace_table loaded: {TABLE} was locked until COMMIT",
