@@ -47,7 +47,7 @@ from labkit.grading.report import (
     results_dir,
 )
 from labkit.grading.targets import Target, relative
-from labkit.grading.zygote import Zygote
+from labkit.grading.zygote import Zygote, abort_starts
 from labkit.paths import ROOT, TESTS
 from labkit.services import airflow, postgres
 
@@ -490,10 +490,12 @@ def _forget_child(child: Child) -> None:
 
 
 def stop_all() -> None:
-    """Kill every grading child of this process and make every run in progress give up."""
+    """Kill every grading child of this process and make every run in progress give up (a
+    run still waiting for its grading zygote to import, too)."""
     with _children_lock:
         _stopping.set()
         children = list(_children)
+    abort_starts()
     for child in children:
         try:
             os.killpg(child.pid, signal.SIGKILL)

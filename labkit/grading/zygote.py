@@ -28,6 +28,7 @@ import os
 import queue
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -61,6 +62,21 @@ def _private_folder() -> Path:
     return folder
 
 
+# Zygotes of this process still importing. A command told to stop (a Ctrl-C of `verify`) must
+# not wait for them: their imports take seconds, ~20 s on a busy machine (runner.stop_all).
+_starting: set[subprocess.Popen[bytes]] = set()
+_starting_lock = threading.Lock()
+
+
+def abort_starts() -> None:
+    """Kill every zygote of this process that is still importing: its start() fails at once
+    (and whoever wanted it starts its child the usual way, or gives up)."""
+    with _starting_lock:
+        for process in _starting:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session, with nothing in it yet
+
+
 class Zygote:
     """One zygote process (owned: `start()`, `stop()`) or one found running (`attach()`)."""
 
@@ -87,11 +103,16 @@ class Zygote:
                 start_new_session=True,  # a Ctrl-C in the terminal reaches the runner, which stops it
             )
         zygote = cls(socket_path, home, process)
+        with _starting_lock:
+            _starting.add(process)
         try:
             zygote._wait_ready(process)
         except BaseException:
             zygote.stop()
             raise
+        finally:
+            with _starting_lock:
+                _starting.discard(process)
         return zygote
 
     @staticmethod

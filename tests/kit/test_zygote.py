@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from labkit.grading import runner
+from labkit.grading import zygote as zygote_module
 from labkit.grading.report import NOT_RUN, PASSED, TIMEOUT
 from labkit.grading.targets import Target
 from labkit.grading.zygote import Zygote, ZygotePool
@@ -184,3 +185,34 @@ def test_a_c_loop_in_a_forked_child_is_stopped_and_leaves_nothing(tmp_path, monk
             assert again is zygote and again.alive()
     finally:
         pool.stop()
+
+
+def test_stop_all_gives_up_on_a_zygote_still_importing():
+    """A Ctrl-C of `verify` while a worker waits for its zygote's imports (seconds; ~20 s on a
+    busy machine, as a CI run measured) stops at once: the zygote is killed, the lease yields
+    None and nothing is left."""
+    import threading
+    import time
+
+    pool = ZygotePool(("s3", "slack", "sheets"))  # the most to import: the longest start
+    leased: list[object] = []
+
+    def lease() -> None:
+        with pool.lease() as zygote:
+            leased.append(zygote)
+
+    worker = threading.Thread(target=lease)
+    worker.start()
+    try:
+        assert wait_until(lambda: bool(zygote_module._starting), timeout=30), "the zygote never started"
+        starting = next(iter(zygote_module._starting))
+        runner.stop_all()
+        stopped = time.monotonic()
+        worker.join(10)
+        took = time.monotonic() - stopped
+    finally:
+        runner.resume()
+        pool.stop()
+    assert not worker.is_alive() and took < 1.5, f"the lease still waited {took:.1f} s for the zygote's imports"
+    assert leased == [None]
+    assert wait_until(lambda: not process_alive(starting.pid), timeout=5), "the zygote outlived stop_all"
