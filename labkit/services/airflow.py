@@ -52,7 +52,9 @@ class AirflowHome:
         return {
             "AIRFLOW_HOME": str(self.path),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.db_path}",
+            # A writer waits up to 30 s for the lock, not sqlite3's 5 s: on a busy machine the
+            # scheduler can hold it that long, and the API would answer 500 "Database error".
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.db_path}?timeout={lock_wait()}",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("LABKIT_AIRFLOW_LOG_LEVEL", QUIET),
             # Small machines: do not pre-fork 32 workers.
@@ -74,6 +76,11 @@ class AirflowHome:
         for file in files:
             target = self.dags_folder / file.name
             target.symlink_to(file.resolve(), target_is_directory=file.is_dir())
+
+
+def lock_wait() -> float:
+    """Seconds a writer waits for the SQLite lock (LABKIT_SQLITE_LOCK_WAIT; tests shorten it)."""
+    return float(os.environ.get("LABKIT_SQLITE_LOCK_WAIT", "30"))
 
 
 def template_db() -> Path:

@@ -28,7 +28,9 @@ a grading sandbox too). `labkit verify` starts one server and grades every varia
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -53,7 +55,13 @@ HEALTH_NAMES = {"scheduler": "scheduler", "dag-processor": "dag_processor", "tri
 USERS = {"admin": "admin", "monitor": "viewer"}
 STATE_FILE = "server.json"
 STOP_GRACE = 15.0
-LOCKED_RETRY_S = 20.0  # SQLite "Database is locked" answers are tried again this long
+# A write that lost a race for the metadata DB (SQLite "database is locked" as 503, or the
+# 500 "Database error" Airflow answers for any other SQLAlchemy error, such as a SQLite
+# snapshot conflict or a PostgreSQL deadlock) is tried again this long: it was rolled back.
+LOCKED_RETRY_S = 20.0
+ERROR_ID = re.compile(r"look for ID (\w+)")
+
+log = logging.getLogger(__name__)
 # Fork the components from one process that imported Airflow once (~8 s to healthy instead
 # of ~15 s on two cores). Linux only: forking after imports is unsafe on macOS.
 USE_ZYGOTE = sys.platform == "linux" and os.environ.get("LABKIT_AIRFLOW_ZYGOTE", "1") != "0"
@@ -287,12 +295,16 @@ class AirflowServer:
     def api(self, method: str, path: str, *, user: str = "admin", **kwargs: Any) -> httpx.Response:
         """One call to /api/v2 as `user` (the kit's own setup calls, not the student's client).
 
-        On SQLite, Airflow answers some writes (a backfill) with 503 "Database is locked" while
-        the scheduler writes; on a busy machine that is often. The call is tried again for up
-        to LOCKED_RETRY_S: a lesson or a grading run must not depend on the machine's load."""
+        While the scheduler writes, Airflow can refuse a write: 503 "Database is locked" (a
+        backfill on SQLite) or 500 "Database error" (any other write that waited out the SQLite
+        lock, such as a lesson's trigger while the scheduler created a run: seen in CI). On a
+        busy machine that is often. The refused transaction was rolled back, so the call is
+        tried again for up to LOCKED_RETRY_S: a lesson or a grading run must not depend on the
+        machine's load."""
         import httpx
 
-        deadline = time.monotonic() + LOCKED_RETRY_S
+        # Counted from the first refusal: that write may have waited out the SQLite lock wait.
+        deadline: float | None = None
         logged_in_again = False
         while True:
             if user not in self._tokens:
@@ -302,10 +314,25 @@ class AirflowServer:
             if response.status_code == 401 and not logged_in_again:
                 self._tokens.pop(user)  # expired: log in again once
                 logged_in_again = True
-            elif response.status_code == 503 and "database is locked" in response.text.lower() and time.monotonic() < deadline:
+            elif _lost_a_database_race(response) and time.monotonic() < (deadline or time.monotonic() + LOCKED_RETRY_S):
+                deadline = deadline or time.monotonic() + LOCKED_RETRY_S
+                log.warning("Airflow refused %s %s (%s); trying again. %s", method, path,
+                            response.status_code, self.database_error(response))
                 time.sleep(0.5)
             else:
                 return response
+
+    def database_error(self, response: httpx.Response) -> str:
+        """The API server's log entry for a 500 "Database error" (the response only names its ID)."""
+        found = ERROR_ID.search(response.text)
+        logged = self.home.path / "processes" / "api-server.log"
+        if not found or not logged.exists():
+            return ""
+        lines = logged.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if f"Error with id {found.group(1)}" in line:
+                return "\n".join(lines[i:i + 3])
+        return ""
 
     def wait_healthy(self, components: tuple[str, ...] | None = None, timeout: float = 120) -> dict[str, Any]:
         """Wait until the API answers and every running component reports healthy."""
@@ -428,6 +455,12 @@ def _command(name: str, port: int) -> list[str]:
     if name in COMPONENTS:
         return [name]
     raise ValueError(f"unknown Airflow component {name!r}: expected one of {', '.join(COMPONENTS)}")
+
+
+def _lost_a_database_race(response: httpx.Response) -> bool:
+    text = response.text.lower()
+    return ((response.status_code == 503 and "database is locked" in text)
+            or (response.status_code == 500 and "database error" in text))
 
 
 def settings_for(home: airflow.AirflowHome, port: int, passwords: dict[str, str]) -> dict[str, str]:

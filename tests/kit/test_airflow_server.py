@@ -24,7 +24,10 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture(scope="module")
 def server():
     """API server and scheduler only: enough for auth, components and attach (~10 s)."""
-    started = airflow_server.start(f"kit-{os.getpid()}", [], components=("api-server", "scheduler"))
+    # A writer gives up on a locked database after 2 s, not 30: a refusal costs a test less.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LABKIT_SQLITE_LOCK_WAIT", "2")
+        started = airflow_server.start(f"kit-{os.getpid()}", [], components=("api-server", "scheduler"))
     yield started
     started.stop(grace=2, remove=True)
 
@@ -39,6 +42,32 @@ def test_auth_is_on_with_two_users_and_their_roles(server):
     assert server.api("POST", "variables", user="admin", json={"key": "k", "value": "v"}).status_code == 201
     wrong = httpx.post(f"{server.url}/auth/token", json={"username": "admin", "password": "nope"}, timeout=10)
     assert wrong.status_code == 401
+
+
+def test_a_write_refused_while_the_scheduler_holds_the_database_is_tried_again(server, caplog):
+    """A lesson's trigger lost a race with the scheduler on a busy machine: Airflow answered
+    500 "Database error" and the notebook stopped. Here a real lock on the metadata DB
+    refuses one write; the kit's call explains it in the log and succeeds once it is free."""
+    import sqlite3
+    import threading
+
+    holder = sqlite3.connect(server.home.db_path, timeout=1, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")  # every writer waits its busy timeout, then fails
+    api_log = server.home.path / "processes" / "api-server.log"
+    seen = api_log.read_text(errors="replace").count("Error with id")
+
+    def release_once_refused():
+        wait_until(lambda: api_log.read_text(errors="replace").count("Error with id") > seen, timeout=60)
+        holder.execute("COMMIT")
+
+    releaser = threading.Thread(target=release_once_refused, daemon=True)
+    releaser.start()
+    with caplog.at_level("WARNING", logger="labkit.services.airflow_server"):
+        response = server.api("POST", "variables", json={"key": "raced", "value": "v"})
+    releaser.join(timeout=60)
+    holder.close()
+    assert response.status_code == 201, response.text
+    assert "Airflow refused POST variables (500)" in caplog.text and "statement" in caplog.text
 
 
 def test_passwords_are_generated_private_and_exported(server):
