@@ -1,10 +1,9 @@
 """Lab 3 fixtures: your four files, the fakes they talk to, and a warehouse with lab 2's summary."""
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 PROBE = Path(__file__).with_name("probe_dag.py")
@@ -52,18 +51,19 @@ def probe_dag(alerts, airflow_home):
 def warehouse_template(pg_server):
     """A database holding lab 2's analytics.nps_summary_monthly (12 months of 2019)."""
     from labkit.data import nps
+    from labkit.grading import templates
 
-    name = f"lab3_source_{os.getpid()}"
-    pg_server.create_database(name, replace=True)
-    conn = psycopg2.connect(pg_server.dsn(name))
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute("CREATE SCHEMA analytics")
-            cur.execute("CREATE TABLE analytics.nps_summary_monthly (month date PRIMARY KEY, responses bigint, nps numeric(5, 2))")
-            cur.executemany(
-                "INSERT INTO analytics.nps_summary_monthly VALUES (make_date(2019, %s, 1), %s, %s)",
-                [(m, 12000 + 37 * m, value) for m, value in enumerate(nps.MONTHLY_NPS_2019, start=1)],
-            )
-    finally:
-        conn.close()
-    return name
+    # Named after this file too: a changed _load_summary gets a new template on a warm server.
+    return templates.shared(pg_server, f"lab3_sources_{templates.fingerprint(nps, sys.modules[__name__])}", _load_summary)
+
+
+def _load_summary(conn):
+    from labkit.data import nps
+
+    with conn.cursor() as cur:
+        cur.execute("CREATE SCHEMA analytics")
+        cur.execute("CREATE TABLE analytics.nps_summary_monthly (month date PRIMARY KEY, responses bigint, nps numeric(5, 2))")
+        cur.executemany(
+            "INSERT INTO analytics.nps_summary_monthly VALUES (make_date(2019, %s, 1), %s, %s)",
+            [(m, 12000 + 37 * m, value) for m, value in enumerate(nps.MONTHLY_NPS_2019, start=1)],
+        )
