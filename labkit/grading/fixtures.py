@@ -241,6 +241,9 @@ def weather_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[http_api.WeatherAPI
 # -- S3, Slack and Google Sheets fakes: servers per session, state fresh per test ------------
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[s3.S3Server]:
+    from labkit.grading import botocore_models
+
+    botocore_models.install()  # each S3Hook's new session would parse botocore's models again
     server = s3.start()
     try:
         yield server

@@ -191,6 +191,10 @@ def preload(services: list[str]) -> None:
             importlib.import_module(name)
         except Exception as error:  # the child imports what it needs anyway
             print(f"preload {name}: {error}", file=sys.stderr, flush=True)
+    if "s3" in services:  # every S3 client of a run then skips parsing botocore's models
+        from labkit.grading import botocore_models
+
+        botocore_models.warm_s3()
 
 
 def main() -> None:

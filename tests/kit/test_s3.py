@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import boto3
 import pytest
@@ -54,3 +56,34 @@ def test_env_describes_the_aws_default_connection(server):
     assert conn["extra"] == {"endpoint_url": server.endpoint, "region_name": s3.REGION}
     assert env["LABKIT_S3_ENDPOINT"] == server.endpoint
     assert server.endpoint.startswith("http://127.0.0.1:")
+
+
+CACHED_MODELS = """
+import json, sys
+import boto3
+from botocore import loaders
+from labkit.grading import botocore_models
+
+botocore_models.install()
+botocore_models.install()  # twice: still one cache
+
+def client():
+    return boto3.session.Session().client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                                          aws_access_key_id="labkit", aws_secret_access_key="labkit")
+
+client()
+parsed = []
+real = loaders.json.loads
+loaders.json.loads = lambda *args, **kwargs: parsed.append(1) or real(*args, **kwargs)
+second = client()  # a new session, as Airflow's S3Hook makes for every client
+second.create_bucket(Bucket="kit-models")
+second.put_object(Bucket="kit-models", Key="k", Body=b"still works")
+print(json.dumps({"parsed_again": len(parsed), "body": second.get_object(Bucket="kit-models", Key="k")["Body"].read().decode()}))
+"""
+
+
+def test_grading_parses_botocores_models_once_per_process(server):
+    """A new boto3 session parses no JSON once the cache holds its models, and its client works."""
+    done = subprocess.run([sys.executable, "-c", CACHED_MODELS, server.endpoint], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"parsed_again": 0, "body": "still works"}
