@@ -12,7 +12,7 @@ from airflow.sdk import dag
 
 from lab5_reactive import wait_for_orders
 
-PROBE_TIMEOUT = 3  # seconds: a missing upstream must fail the sensor this fast
+PROBE_TIMEOUT = 1  # second: a missing upstream must fail the sensor this fast
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 

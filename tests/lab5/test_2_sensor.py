@@ -1,6 +1,6 @@
 """Lab 5 · reactive triggering: your sensor waits for the orders of ITS day, and not forever.
 
-The probe DAGs (probe_dags.py) build their sensor with your wait_for_orders(timeout=3),
+The probe DAGs (probe_dags.py) build their sensor with your wait_for_orders(timeout=1),
 checking every second.
 The upstream is your lab5_orders_pipeline, run with dag.test() for the day in question.
 """
@@ -44,10 +44,10 @@ def test_sensor_succeeds_once_the_days_orders_are_loaded(probes, pipeline_dag):
 
 @pytest.mark.points(2)
 def test_sensor_without_upstream_fails_at_its_timeout(probes):
-    """With no upstream run for its day, wait_for_orders(timeout=3) fails with a sensor timeout within seconds"""
+    """With no upstream run for its day, wait_for_orders(timeout=1) fails with a sensor timeout within seconds"""
     sensor = _sensor(probes, "lab5_probe_same_day")
     # Checked before running: a sensor without the timeout would wait 7 days.
-    check(sensor.timeout <= 3, f"wait_for_orders(timeout=3) built a sensor with timeout={sensor.timeout} s", TIMEOUT_HINT)
+    check(sensor.timeout <= 1, f"wait_for_orders(timeout=1) built a sensor with timeout={sensor.timeout} s", TIMEOUT_HINT)
     started = time.monotonic()
     ran = run_dag(probes["lab5_probe_same_day"], logical_date=NO_UPSTREAM_DAY)
     seconds = time.monotonic() - started
@@ -55,7 +55,7 @@ def test_sensor_without_upstream_fails_at_its_timeout(probes):
     error = ran.errors.get("wait_for_orders", "")
     check("SensorTimeout" in error or "timed out" in error,
           f"the sensor failed, but not by its timeout: {error}")
-    check(seconds < 20, f"the sensor took {seconds:.0f} s to give up with timeout=3")
+    check(seconds < 20, f"the sensor took {seconds:.0f} s to give up with timeout=1")
 
 
 @pytest.mark.points(2)
