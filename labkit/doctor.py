@@ -113,6 +113,27 @@ def check_s3() -> Check:
     return Check(OK if ok else FIX, "S3 (moto) starts and answers" if ok else "S3 (moto) does not answer")
 
 
+def check_redis() -> Check:
+    from labkit.services import redis
+
+    started = time.monotonic()
+    try:
+        server = redis.start()
+    except redis.RedisUnavailable:
+        # Only Celery (scale-out) needs it: a note, with the ways to get one.
+        return Check(NOTE, "no Redis server (Celery's broker, for scaling out)", redis.HOW_TO_GET_ONE.replace("\n", "\n         "))
+    except Exception as err:
+        return Check(FIX, f"Redis did not start: {err}", "check .labkit/run/redis-*/server.log, or set LABKIT_REDIS_URL")
+    try:
+        healthy = server.healthy()
+    finally:
+        server.stop()
+    took = time.monotonic() - started
+    if not healthy:
+        return Check(FIX, "Redis started but does not answer", "set LABKIT_REDIS_URL to a Redis of your own")
+    return Check(OK, f"Redis ({server.mode}) starts, answers and stops in {took:.1f} s")
+
+
 def check_weather_api() -> Check:
     import requests
 
@@ -141,7 +162,7 @@ def check_airflow_home() -> Check:
 
 CHECKS: list[Callable[[], Check]] = [
     check_python, check_venv, check_airflow, check_disk, check_ports, check_docker,
-    check_postgres, check_s3, check_weather_api, check_airflow_home,
+    check_postgres, check_s3, check_redis, check_weather_api, check_airflow_home,
 ]
 
 

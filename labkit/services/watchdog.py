@@ -3,6 +3,7 @@
     python -m labkit.services.watchdog OWNER_PID FOLDER             embedded PostgreSQL
     python -m labkit.services.watchdog OWNER_PID FOLDER --keep      … whose data is kept (the demo's)
     python -m labkit.services.watchdog OWNER_PID STATE --airflow    a local Airflow server
+    python -m labkit.services.watchdog OWNER_PID FOLDER --redis     embedded Redis
 
 It imports nothing heavy, polls once a second, and exits as soon as the folder (or the
 Airflow state file, or a kept server's owner.pid) is gone: that is a normal stop by the owner.
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 
-def main(owner: int, path: Path, *, airflow: bool = False, keep: bool = False) -> None:
+def main(owner: int, path: Path, *, airflow: bool = False, keep: bool = False, redis: bool = False) -> None:
     from labkit.services._net import process_alive
 
     while (path / "owner.pid").exists() if keep else path.exists():
@@ -23,6 +24,10 @@ def main(owner: int, path: Path, *, airflow: bool = False, keep: bool = False) -
                 from labkit.services.airflow_server import stop_state
 
                 stop_state(path)
+            elif redis:
+                from labkit.services.redis import stop_folder as stop_redis
+
+                stop_redis(path)
             else:
                 from labkit.services.postgres import stop_folder
 
@@ -32,4 +37,5 @@ def main(owner: int, path: Path, *, airflow: bool = False, keep: bool = False) -
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), Path(sys.argv[2]), airflow="--airflow" in sys.argv[3:], keep="--keep" in sys.argv[3:])
+    main(int(sys.argv[1]), Path(sys.argv[2]), airflow="--airflow" in sys.argv[3:], keep="--keep" in sys.argv[3:],
+         redis="--redis" in sys.argv[3:])
