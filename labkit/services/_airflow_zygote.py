@@ -7,7 +7,9 @@ healthy in ~8 s. Tasks gain too: each runs in a fork of a LocalExecutor worker, 
 fork of the scheduler, so what is preloaded here is never imported per task (lab 5's
 scheduler work: ~23 s → ~8 s). Requests arrive on stdin, one JSON object per line:
 
-    {"args": ["scheduler"], "log": "/path/scheduler.log"}
+    {"args": ["scheduler"], "log": "/path/scheduler.log", "env": {"NAME": "value"}}
+
+("env", optional: what this component's environment adds, such as a Celery worker's name.)
 
 and each answer is a line `ZYGOTE-PID <pid>` on stdout (other lines are noise from
 imports). A forked component starts its own session, so it can be stopped as a group and
@@ -93,6 +95,7 @@ def main() -> None:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
+            os.environ.update(request.get("env", {}))  # Airflow reads AIRFLOW__* at each use
             run_component(request["args"], request["log"])
         print("ZYGOTE-PID", pid, flush=True)
 

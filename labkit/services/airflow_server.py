@@ -50,6 +50,9 @@ if TYPE_CHECKING:
     import httpx
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+CELERY_WORKER = "celery-worker:"  # + a queue name: see celery_worker()
+WORKER_NAME = "LABKIT_WORKER_NAME"
+WORKER_HOSTNAME = "labkit.services.airflow_server.worker_hostname"
 # What /api/v2/monitor/health calls each component.
 HEALTH_NAMES = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
 USERS = {"admin": "admin", "monitor": "viewer"}
@@ -123,7 +126,7 @@ class AirflowServer:
         with open(logs / f"{name}.log", "ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-c", AIRFLOW_MAIN, *_command(name, self.port)],
-                env=self.process_env(),
+                env={**self.process_env(), **component_env(name)},
                 cwd=self.home.path,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -189,7 +192,8 @@ class AirflowServer:
         if zygote is None or zygote.poll() is not None or zygote.stdin is None or zygote.stdout is None:
             return None
         try:
-            zygote.stdin.write(json.dumps({"args": _command(name, self.port), "log": str(log)}) + "\n")
+            request = {"args": _command(name, self.port), "log": str(log), "env": component_env(name)}
+            zygote.stdin.write(json.dumps(request) + "\n")
             zygote.stdin.flush()
             for line in zygote.stdout:
                 if line.startswith("ZYGOTE-PID "):
@@ -454,7 +458,41 @@ def _command(name: str, port: int) -> list[str]:
         return [name, "--skip-serve-logs"]
     if name in COMPONENTS:
         return [name]
-    raise ValueError(f"unknown Airflow component {name!r}: expected one of {', '.join(COMPONENTS)}")
+    if name.startswith(CELERY_WORKER):
+        # One worker per queue, one task at a time; no log server (it would listen on every
+        # interface, as the scheduler's would): the API server reads the log files.
+        queue = _queue_of(name)
+        return ["celery", "worker", "--queues", queue, "--celery-hostname", f"{queue}@%h",
+                "--skip-serve-logs", "--concurrency", "1"]
+    raise ValueError(f"unknown Airflow component {name!r}: expected one of {', '.join(COMPONENTS)} "
+                     f"or {CELERY_WORKER}<queue>")
+
+
+def celery_worker(queue: str) -> str:
+    """The component name of a Celery worker that takes tasks from `queue` (CeleryExecutor)."""
+    _queue_of(CELERY_WORKER + queue)
+    return CELERY_WORKER + queue
+
+
+def _queue_of(name: str) -> str:
+    queue = name.removeprefix(CELERY_WORKER)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", queue):
+        raise ValueError(f"a Celery queue name is letters, digits, '_', '.' or '-': not {queue!r}")
+    return queue
+
+
+def component_env(name: str) -> dict[str, str]:
+    """What one component's environment adds to the server's: a Celery worker's own name,
+    which the task instances it runs report as their hostname (WORKER_HOSTNAME)."""
+    return {WORKER_NAME: f"worker-{_queue_of(name)}"} if name.startswith(CELERY_WORKER) else {}
+
+
+def worker_hostname() -> str:
+    """`[core] hostname_callable` for a server with Celery workers on one machine: each task
+    instance records the worker that ran it, not the machine all of them share."""
+    import socket
+
+    return os.environ.get(WORKER_NAME) or socket.getfqdn()
 
 
 def _lost_a_database_race(response: httpx.Response) -> bool:
