@@ -31,11 +31,10 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 
-from labkit.paths import state_dir
 from labkit.private_files import write_private
-from labkit.services import ram_disk
+from labkit.services import _run_folders, ram_disk
 from labkit.services._net import free_port
-from labkit.services._net import process_alive as _alive
+from labkit.services._run_folders import run_root
 
 WAREHOUSE_DB = "warehouse"
 DOCKER_IMAGE = "postgres:16-alpine"
@@ -271,12 +270,6 @@ def _run(args: list[str], user: str | None, timeout: float = 60) -> None:
         raise RuntimeError(f"{Path(args[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}")
 
 
-def run_root() -> Path:
-    path = state_dir() / "run"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def start_embedded(*, port: int | None = None, password: str | None = None, folder: Path | None = None) -> PostgresServer:
     """A server in a fresh folder under `.labkit/run/`, deleted when it stops; or, given a
     `folder` (the class demo's), a server whose data outlives it: created on first use,
@@ -395,24 +388,7 @@ def _kill_postmaster(data: Path) -> None:
 
 def orphans() -> list[Path]:
     """Server folders whose owner process is gone."""
-    found = []
-    for folder in sorted(run_root().glob("pg-*")):
-        try:
-            owner = int((folder / "owner.pid").read_text())
-        except (OSError, ValueError):
-            # Being created right now (servers start side by side: the folder exists before
-            # its owner.pid): its name says whose it is, `pg-<pid>-<id>`.
-            owner = _owner_from_name(folder.name)
-        if owner <= 0 or not _alive(owner):
-            found.append(folder)
-    return found
-
-
-def _owner_from_name(name: str) -> int:
-    try:
-        return int(name.split("-")[1])
-    except (IndexError, ValueError):
-        return -1
+    return _run_folders.orphans("pg")
 
 
 def reap_orphans() -> int:

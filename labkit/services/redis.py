@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from labkit.paths import state_dir
 from labkit.private_files import write_private
+from labkit.services import _run_folders
 from labkit.services._net import free_port
 from labkit.services._net import process_alive as _alive
+from labkit.services._run_folders import run_root
 
 DOCKER_IMAGE = "redis:7-alpine"
 # Where Debian's packages put it: redis-tools' multi-call binary, or redis-server's name for it.
@@ -166,12 +167,6 @@ def _start_docker() -> RedisServer:
 
 
 # -- the embedded server ---------------------------------------------------------------------
-def run_root() -> Path:
-    path = state_dir() / "run"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def start_embedded(timeout: float = 10.0) -> RedisServer:
     """A server in a fresh folder under .labkit/run/, removed (and the server stopped) by
     `stop()`, or by its watchdog when this process dies first."""
@@ -237,18 +232,7 @@ def stop_folder(folder: Path) -> None:
 
 def orphans() -> list[Path]:
     """Server folders whose owner process is gone."""
-    found = []
-    for folder in sorted(run_root().glob("redis-*")):
-        try:
-            owner = int((folder / "owner.pid").read_text())
-        except (OSError, ValueError):
-            try:
-                owner = int(folder.name.split("-")[1])  # being created: its name says whose
-            except (IndexError, ValueError):
-                owner = -1
-        if owner <= 0 or not _alive(owner):
-            found.append(folder)
-    return found
+    return _run_folders.orphans("redis")
 
 
 def reap_orphans() -> int:
