@@ -50,7 +50,7 @@ def ready(server: PostgresServer, name: str) -> bool:
     return bool(row and row[0])
 
 
-def shared(server: PostgresServer, name: str, build: Callable[[connection], None]) -> str:
+def shared(server: PostgresServer, name: str, build: Callable[[connection], object]) -> str:
     """The finished template `name` on `server`, built by `build(conn)` if it is not there yet.
 
     `name` should end with a `fingerprint()` of what `build` runs. Returns `name`.

@@ -1,8 +1,6 @@
 """Lab 2 fixtures: the code under test, and the course's data loaded once per session."""
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 FILE = "lab2_nps_summary.py"
@@ -28,16 +26,9 @@ def warehouse_template(pg_server):
 
     Built once per server (2.7 s): a warm server keeps it for every later run."""
     import labkit.data
-    from labkit.data import nps, sessions
+    from labkit.data import lab2_sources, nps, sessions
     from labkit.grading import templates
 
-    # Named after the generators and this file: changed code gets a new template on a warm server.
-    name = f"lab2_sources_{templates.fingerprint(labkit.data, nps, sessions, sys.modules[__name__])}"
-    return templates.shared(pg_server, name, _load_sources)
-
-
-def _load_sources(conn):
-    from labkit.data import nps, sessions
-
-    nps.load_nps(conn)
-    sessions.load_sessions(conn)
+    # Named after the generators and the loader: changed code gets a new template on a warm server.
+    name = f"lab2_sources_{templates.fingerprint(labkit.data, nps, sessions, lab2_sources)}"
+    return templates.shared(pg_server, name, lab2_sources.ensure)
