@@ -25,7 +25,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from labkit.private_files import write_private
@@ -40,6 +40,9 @@ from labkit.services import _run_folders
 from labkit.services._net import free_port
 from labkit.services._net import process_alive as _alive
 from labkit.services._run_folders import run_root
+
+if TYPE_CHECKING:
+    import redis as redis_client
 
 DOCKER_IMAGE = "redis:7-alpine"
 # Where Debian's packages put it: redis-tools' multi-call binary, or redis-server's name for it.
@@ -75,23 +78,19 @@ class RedisServer:
         """The URL with the password masked, for printing."""
         return self.url(db).replace(quote(self.password, safe=""), "***") if self.password else self.url(db)
 
-    def command(self, *args: str, timeout: float = 2.0) -> bytes:
-        """One command (after AUTH); the raw RESP reply. No client library needed."""
-        with socket.create_connection((self.host, self.port), timeout=timeout) as conn:
-            commands = ([("AUTH", self.password)] if self.password else []) + [args]
-            conn.sendall(b"".join(_resp(*command) for command in commands))
-            replies = b""
-            while replies.count(b"\r\n") < len(commands):
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                replies += chunk
-            return replies.split(b"\r\n")[len(commands) - 1] if replies else b""
+    def client(self) -> redis_client.Redis:
+        """A redis-py client to this server (the library Celery's broker uses)."""
+        import redis as redis_client  # the PyPI package: this module is labkit.services.redis
+
+        return redis_client.Redis(host=self.host, port=self.port, password=self.password or None,
+                                  socket_timeout=2, socket_connect_timeout=2)
 
     def healthy(self) -> bool:
+        import redis as redis_client
+
         try:
-            return self.command("PING") == b"+PONG"
-        except OSError:
+            return bool(self.client().ping())
+        except (redis_client.RedisError, OSError):
             return False
 
     def stop(self) -> None:
@@ -112,14 +111,6 @@ class AttachedRedisServer(RedisServer):
 
     def stop(self) -> None:
         """Left running: its owner stops it."""
-
-
-def _resp(*args: str) -> bytes:
-    parts = [f"*{len(args)}\r\n".encode()]
-    for arg in args:
-        data = arg.encode()
-        parts.append(f"${len(data)}\r\n".encode() + data + b"\r\n")
-    return b"".join(parts)
 
 
 def attach(url: str) -> AttachedRedisServer:
