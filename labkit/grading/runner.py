@@ -180,7 +180,7 @@ def grade(
     # the jailed tests start that one themselves, inside the jail.
     keep = bool(os.environ.get("LABKIT_KEEP_HOMES"))
     # A student's own run attaches to what `make lab` keeps warm (warm.py); a sandbox never does.
-    found = warm.find(lab) if server is None and airflow_state is None and sandbox is None and zygote is None else warm.Warm()
+    found = warm.find(lab, target.lab_files(lab)) if server is None and airflow_state is None and sandbox is None and zygote is None else warm.Warm()
     server, airflow_state = server or found.postgres, airflow_state or found.airflow_state
     zygote = None if sandbox else zygote or found.zygote
     if show and found.describe():

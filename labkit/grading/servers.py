@@ -53,7 +53,7 @@ def own(services: Services, lab: str, *, base: Path | None = None, target_files:
     when they close. Its state file is known at once, for the child's env. `base`: where its
     home goes (a grading sandbox's folder, so that the sandboxed tests can reach its state
     and control files); `reader`: the user those tests run as in a jail."""
-    name = _name(lab)
+    name = server_name(lab)
     state_file = (base or airflow_server.servers_root()) / name / airflow_server.STATE_FILE
     dag_files, settings = _recipe(lab).dag_files(target_files), labs.get(lab).server_settings()
     return services.own(
@@ -153,5 +153,6 @@ def _attach(state_file: Path) -> airflow_server.AirflowServer:
         time.sleep(0.2)
 
 
-def _name(lab: str) -> str:
+def server_name(lab: str) -> str:
+    """A fresh name for one of `lab`'s grading servers (the tests know theirs by its start)."""
     return f"{lab}-grading-{os.getpid()}-{time.monotonic_ns() % 10**6}"

@@ -2,7 +2,8 @@
 
 While `make lab` runs, a student's `make test labN` (from any terminal) and the notebook's
 `check()` attach to its PostgreSQL instead of starting one, and lab 4's runs attach to a live
-Airflow it keeps ready instead of starting one each (~15 s on two cores). Each run still gets
+Airflow it keeps ready instead of starting one each (~10 s on two cores); lab 5's each get a
+fresh one it started beforehand (spare.py). Each run still gets
 fresh databases and a fresh Airflow home of its own, as always; the warm Airflow's DAGs do not
 depend on the graded files (lab 4's given DAG and its fleet), which is also why `verify`
 shares one across a lab's runs. It serves one run at a time (a test stops its scheduler): a
@@ -23,14 +24,17 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from labkit import labs
+from labkit.grading import spare
 from labkit.grading.zygote import Zygote, try_lock
 from labkit.paths import state_dir
 from labkit.private_files import write_private
+from labkit.services import airflow_server
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -43,7 +47,7 @@ log = logging.getLogger(__name__)
 # Labs whose graded live Airflow `make lab` keeps warm: those whose server does not run the
 # graded files. Lab 5's scheduler runs the student's own DAGs; reusing it would mean swapping
 # a live scheduler's DAG files and history between runs, where a stale parse would change a
-# verdict: it starts fresh each run.
+# verdict: `make lab` keeps a fresh, unused one ready instead (spare.py), one per run.
 WARM_AIRFLOW_LABS = tuple(
     lab.name for lab in labs.LABS.values() if lab.graded_airflow is not None and not lab.graded_airflow.runs_target
 )
@@ -57,13 +61,16 @@ def registry() -> Path:
 
 
 def publish(owner: int, *, postgres_dsn: str | None = None, airflow: dict[str, str] | None = None,
-            zygote: dict[str, str] | None = None) -> None:
-    """Record (or update) what the `make lab` process `owner` keeps warm."""
+            zygote: dict[str, str] | None = None, spare: dict[str, str | None] | None = None) -> None:
+    """Record (or update) what the `make lab` process `owner` keeps warm (`spare`: lab ->
+    its unused spare Airflow's state file, None when there is none any more)."""
     current = _read() if _owner_alive(_read()) else {}
+    spares = {**current.get("spare", {}), **(spare or {})}
     record = {
         "pid": owner,
         "postgres": postgres_dsn or current.get("postgres"),
         "airflow": {**current.get("airflow", {}), **(airflow or {})},
+        "spare": {lab: state for lab, state in spares.items() if state},
         "zygote": zygote or current.get("zygote"),
     }
     path = registry()
@@ -84,6 +91,7 @@ class Warm:
     airflow_state: Path | None = None
     zygote: Zygote | None = None  # forks the run's pytest with Airflow imported (zygote.py)
     _locks: list[IO[str]] = field(default_factory=list)
+    _after: list[Callable[[], None]] = field(default_factory=list)  # when the run is done
 
     def describe(self) -> str:
         parts = (["PostgreSQL"] if self.postgres else []) + (["live Airflow"] if self.airflow_state else [])
@@ -95,11 +103,14 @@ class Warm:
         for lock in self._locks:
             lock.close()  # closing drops the flock
         self._locks.clear()
+        for then in self._after:
+            then()
+        self._after.clear()
 
 
-def find(lab: str) -> Warm:
-    """The warm services a run of `lab` can use now (none when no `make lab` runs); release
-    it when the run is done."""
+def find(lab: str, target_files: Sequence[Path] = ()) -> Warm:
+    """The warm services a run of `lab` (grading `target_files`) can use now (none when no
+    `make lab` runs); release it when the run is done."""
     record = _read()
     if os.environ.get("LABKIT_WARM") == "0" or not _owner_alive(record):
         return Warm()
@@ -114,11 +125,15 @@ def find(lab: str) -> Warm:
     state = record.get("airflow", {}).get(lab)
     if state and lab in WARM_AIRFLOW_LABS:
         lock = try_lock(Path(state).with_name("warm.lock"))
-        if lock is not None and _airflow_ready(Path(state)):
+        # A component an earlier run stopped on purpose (lab 4 stops the scheduler) is no
+        # reason to start afresh: the tests' fixtures start what they need, as under `verify`.
+        if lock is not None and airflow_server.answers(Path(state)):
             warm.airflow_state = Path(state)
             warm._locks.append(lock)
         elif lock is not None:
             lock.close()
+    if lab in spare.SPARE_LABS:
+        _claim_spare(warm, record, lab, target_files)
     found = record.get("zygote")
     if found:
         zygote = Zygote.attach(Path(found["socket"]), Path(found["home"]))
@@ -129,6 +144,31 @@ def find(lab: str) -> Warm:
         elif lock is not None:
             lock.close()
     return warm
+
+
+def _claim_spare(warm: Warm, record: dict[str, Any], lab: str, target_files: Sequence[Path]) -> None:
+    state = record.get("spare", {}).get(lab)
+    deadline = time.monotonic() + spare.SAVED_WITHIN
+    # The last run's spare, which make lab is about to replace (a student who runs again at
+    # once): its next one, booting, is sooner than an Airflow of our own.
+    while state and spare.used_up(Path(state).parent) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        state = _read().get("spare", {}).get(lab)
+    recipe = labs.get(lab).graded_airflow
+    lock = spare.claim(Path(state), recipe.dag_files(target_files)) if state and recipe else None
+    if lock is None:  # none: this run starts its own, and once it is done, make lab starts one
+        warm._after.append(functools.partial(spare.ask_for, lab, int(record["pid"])))
+        return
+    warm.airflow_state = Path(state)
+    warm._locks.append(lock)
+
+
+def ready_spare(lab: str) -> Path | None:
+    """The state file of make lab's unused spare Airflow for `lab`, once it answers."""
+    found = _read().get("spare", {}).get(lab)
+    if not found or (Path(found).parent / spare.CLAIMED).exists() or not airflow_server.answers(Path(found)):
+        return None
+    return Path(found)
 
 
 def running() -> bool:
@@ -147,20 +187,6 @@ def _owner_alive(record: dict[str, Any]) -> bool:
     from labkit.services._net import process_alive
 
     return bool(record.get("pid")) and process_alive(int(record["pid"]))
-
-
-def _airflow_ready(state_file: Path) -> bool:
-    """Started and answering, its metadata DB healthy (its owner may be stopping it right now).
-    A component an earlier run stopped on purpose (lab 4 stops the scheduler) is not a reason
-    to start afresh: the tests' fixtures start what they need, as under `verify`."""
-    from labkit.services import airflow_server
-
-    try:
-        server = airflow_server.attach(state_file)
-        health = server.health() if server.ready else {}
-    except Exception:  # gone, or not answering: a cold start
-        return False
-    return bool(health.get("metadatabase", {}).get("status") == "healthy")
 
 
 # -- the owner's side: `make lab` ---------------------------------------------------------------
@@ -185,6 +211,11 @@ def keep(services: Stack) -> None:
 
     for lab in WARM_AIRFLOW_LABS:
         servers.own(services.services, lab).future.add_done_callback(functools.partial(publish_when_ready, lab))
+    for lab in spare.SPARE_LABS:
+        def publish_spare(state_file: Path | None, lab: str = lab) -> None:
+            publish(owner, spare={lab: str(state_file) if state_file else None})
+
+        services.services.callback(spare.SpareKeeper(lab, owner, publish_spare).start().stop)
     def publish_zygote(started: Future[Zygote]) -> None:
         error = started.exception()
         if error is None:

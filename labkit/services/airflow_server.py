@@ -590,6 +590,16 @@ def attach(state_file: str | Path) -> AttachedAirflowServer:
                                  ready=state.get("ready", False))
 
 
+def answers(state_file: Path) -> bool:
+    """Started and answering, its metadata DB healthy (its owner may be stopping it right now)."""
+    try:
+        server = attach(state_file)
+        health = server.health() if server.ready else {}
+    except Exception:  # gone, or not answering
+        return False
+    return bool(health.get("metadatabase", {}).get("status") == "healthy")
+
+
 def _read_state(state_file: Path) -> dict[str, Any]:
     try:
         return cast(dict[str, Any], json.loads(state_file.read_text()))

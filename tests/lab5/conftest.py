@@ -4,11 +4,13 @@ Most tests run your DAGs with `dag.test()` in this process: quick, and enough fo
 sensors, branches and trigger rules. Two things need the real scheduler of a live Airflow
 (see labkit/grading/servers.py), which runs your own files: a trigger that waits for the
 run it started (under dag.test() nobody would run that run), and LatestOnly (it skips only
-in scheduled and backfill runs). Their runs start before the first test, so the scheduler
-works while the other tests run.
+in scheduled and backfill runs). Their runs start in the background at the first test, so
+the scheduler works while the other tests run.
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pendulum
@@ -76,22 +78,27 @@ def probes(reactive_module, pipeline_module, airflow_home):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def scheduler_work(live_airflow) -> SchedulerWork:
-    """Starts the scheduler's runs at the first test: a backfill and the latest run of
-    lab5_latest_only, and a run of lab5_orders_pipeline_and_wait. Problems are kept for the
-    scheduler tests to report; the other tests never see them."""
+def scheduler_work(live_airflow) -> Iterator[SchedulerWork]:
+    """Starts the scheduler's runs in the background at the first test: a backfill and the
+    latest run of lab5_latest_only, and a run of lab5_orders_pipeline_and_wait. Problems are
+    kept for the scheduler tests to report; the other tests never see them."""
     work = SchedulerWork()
+    work.begin(functools.partial(_start_work, live_airflow))
+    yield work
+    work.finish()
+
+
+def _start_work(live_airflow, work: SchedulerWork) -> None:
     try:
         work.server = server = live_airflow("lab5")
     except pytest.fail.Exception as error:
         work.problems = {dag_id: str(error) for dag_id in (WAITING, LATEST)}
-        return work
+        return
     try:
         _start_runs(server, work)
     except Exception as error:  # the API went away: only the scheduler tests can tell
         for dag_id in (WAITING, LATEST):
             work.problems.setdefault(dag_id, f"the lab's Airflow stopped answering: {type(error).__name__}: {error}")
-    return work
 
 
 def _start_runs(server, work: SchedulerWork) -> None:

@@ -1,7 +1,9 @@
 """What the lab 5 tests read back: runs in the test's Airflow DB, and runs on the live scheduler."""
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -74,20 +76,41 @@ def expect_states(result, wanted: dict[str, str], why: str) -> None:
 # -- the live scheduler ------------------------------------------------------------------------
 @dataclass
 class SchedulerWork:
-    """Runs the graded scheduler tests wait for, started before the first test of the session
-    so that the scheduler works while the dag.test() tests run."""
+    """Runs the graded scheduler tests wait for, started in the background at the first test
+    of the session, so that the DAG processor parses your files and the scheduler works while
+    the dag.test() tests run."""
 
     server: Any = None
     problems: dict[str, str] = field(default_factory=dict)  # dag_id -> why its runs cannot be checked
+    _started: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
 
-    def problem(self, dag_id: str) -> None:
+    def begin(self, start: Callable[[SchedulerWork], None]) -> None:
+        """Call start(self) in the background (it fills `server` and `problems`)."""
+        def started() -> None:
+            try:
+                start(self)
+            finally:
+                self._started.set()
+
+        self._thread = threading.Thread(target=started, name="lab5-scheduler-work", daemon=True)
+        self._thread.start()
+
+    def finish(self, timeout: float = 30) -> None:
+        """At the session's end: no call to a server that is being stopped."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def problem(self, dag_id: str, timeout: float = 60) -> None:
+        if not self._started.wait(timeout):
+            fail(f"the runs on the lab's Airflow were still being started after {timeout:.0f} s")
         if dag_id in self.problems:
             fail(self.problems[dag_id])
 
     def run(self, dag_id: str, run_id: str, timeout: float) -> dict:
         """The run, once it has finished (fails the test, naming the states, at the timeout)."""
-        self.problem(dag_id)
         deadline = time.monotonic() + timeout
+        self.problem(dag_id, timeout)
         while True:
             response = self.server.api("GET", f"dags/{dag_id}/dagRuns/{run_id}")
             run = response.json() if response.status_code == 200 else {}
@@ -100,8 +123,8 @@ class SchedulerWork:
 
     def runs(self, dag_id: str, run_type: str, count: int, timeout: float) -> list[dict]:
         """`count` finished runs of `run_type` ("backfill", "scheduled"), oldest first."""
-        self.problem(dag_id)
         deadline = time.monotonic() + timeout
+        self.problem(dag_id, timeout)
         while True:
             runs = [r for r in self.server.api("GET", f"dags/{dag_id}/dagRuns", params={"order_by": "logical_date"}).json()["dag_runs"]
                     if r["run_type"] == run_type]
