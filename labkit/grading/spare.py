@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from labkit import labs
+from labkit.grading import servers
 from labkit.grading.zygote import try_lock
 from labkit.paths import state_dir
 from labkit.services import airflow_server
@@ -128,8 +129,6 @@ class SpareKeeper:
             if not wanted_flag(self.lab, self.owner).exists():
                 self._stop.wait(POLL)
                 continue
-            from labkit.grading import servers
-
             name = servers.server_name(self.lab)
             # Published before it starts: a run that comes meanwhile takes it (and waits for
             # it) rather than start a second Airflow beside it on the same cores.
@@ -147,7 +146,8 @@ class SpareKeeper:
             while not self._stop.is_set() and not used_up(server.home.path):
                 self._stop.wait(POLL)
             used = server
-        self.on_change(None)
+        # Not withdrawn here: make lab withdraws its whole record as it stops (writing it
+        # again now would leave a record behind).
         if used is not None:
             used.stop(grace=1.0, remove=True)
 
