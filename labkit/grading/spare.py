@@ -35,6 +35,9 @@ from labkit.services import airflow_server
 log = logging.getLogger(__name__)
 
 POLL = 0.5  # seconds between the keeper's looks at its spare
+# An unused spare is retired after this long (a student who has moved on from lab 5 should not
+# keep an idle Airflow: ~7 % of a core and ~400 MB); their next lab 5 run asks for one again.
+IDLE_LIMIT = float(os.environ.get("LABKIT_SPARE_IDLE_S", "900"))
 SAVED_WITHIN = 10.0  # seconds from a spare's publication to its state file (its home is made first)
 RETRY_AFTER = 60.0  # seconds before starting again after a spare failed to start
 CLAIMED = "claimed"  # in the spare's home: a run has it (it is never handed out again)
@@ -103,6 +106,20 @@ def used_up(home: Path) -> bool:
     return True
 
 
+def _retire(home: Path) -> bool:
+    """Mark an unused spare used, so that no run takes it (False: a run is taking it now)."""
+    lock = try_lock(home / LOCK)
+    if lock is None:
+        return False
+    try:
+        if (home / CLAIMED).exists():
+            return False
+        (home / CLAIMED).touch()
+        return True
+    finally:
+        lock.close()
+
+
 class SpareKeeper:
     """`make lab`'s side: once a run asked for one, keep one unused spare for `lab` ready.
     `on_change(state_file or None)` publishes it (None: withdrawn)."""
@@ -127,6 +144,9 @@ class SpareKeeper:
         used: airflow_server.AirflowServer | None = None
         while not self._stop.is_set():
             if not wanted_flag(self.lab, self.owner).exists():
+                if used is not None:
+                    used.stop(grace=1.0, remove=True)
+                    used = None
                 self._stop.wait(POLL)
                 continue
             name = servers.server_name(self.lab)
@@ -143,7 +163,15 @@ class SpareKeeper:
                 self.on_change(None)
                 self._stop.wait(RETRY_AFTER)
                 continue
+            ready = time.monotonic()
             while not self._stop.is_set() and not used_up(server.home.path):
+                if time.monotonic() - ready > IDLE_LIMIT:
+                    self.on_change(None)  # first: a run that reads the record now starts its own at once
+                    if _retire(server.home.path):
+                        wanted_flag(self.lab, self.owner).unlink(missing_ok=True)
+                        break
+                    self.on_change(server.state_file)  # a run took it just now
+                    ready = time.monotonic()
                 self._stop.wait(POLL)
             used = server
         # Not withdrawn here: make lab withdraws its whole record as it stops (writing it

@@ -91,3 +91,28 @@ def test_each_lab5_run_gets_a_fresh_spare_with_a_cold_runs_verdict_and_nothing_o
 def _verdicts(report: str) -> list[str]:
     """The report's lines that say PASS or FAIL for a test, with their points."""
     return [line.strip() for line in report.splitlines() if line.lstrip().startswith(("PASS", "FAIL"))]
+
+
+def test_a_spare_left_unused_is_retired_and_the_next_lab5_run_asks_again(tmp_path):
+    """A student who has moved on from lab 5 does not keep an idle Airflow (LABKIT_SPARE_IDLE_S)."""
+    state = tmp_path / "state"
+    _seed(state)
+    holder = subprocess.Popen([sys.executable, "-m", "labkit.grading.warm"], cwd=ROOT,
+                              env=clean_env(LABKIT_STATE_DIR=str(state), LABKIT_SPARE_IDLE_S="5"),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        assert holder.stdout.readline().strip() == "HOLDING"
+        with pytest.MonkeyPatch.context() as patch:  # what a finished cold lab 5 run leaves
+            patch.setenv("LABKIT_STATE_DIR", str(state))
+            spare.ask_for("lab5", holder.pid)
+            flag = spare.wanted_flag("lab5", holder.pid)
+        idle = _next_spare(state)
+        groups = _groups(idle)
+        assert wait_until(lambda: not idle.parent.exists(), timeout=60), "an unused spare was never retired"
+        assert wait_until(lambda: not any(_group_alive(pid) for pid in groups), timeout=30), "a retired spare kept running"
+        assert not flag.exists(), "make lab would start another spare nobody asked for"
+        assert not json.loads((state / "run" / "warm.json").read_text()).get("spare"), "a retired spare is still published"
+    finally:
+        holder.send_signal(signal.SIGTERM)
+        holder.wait(timeout=60)
+    assert wait_until(lambda: not processes_under(state), timeout=30), "\n".join(processes_under(state))
