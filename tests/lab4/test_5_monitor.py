@@ -123,16 +123,25 @@ def _scheduler_health(airflow) -> dict:
     return httpx.get(f"{airflow.url}/api/v2/monitor/health", timeout=10).json().get("scheduler") or {}
 
 
+# Airflow's [scheduler] scheduler_health_check_threshold (its default; the kit keeps it). A
+# scheduler that stops cleanly marks its job ended and is unhealthy at once; one that needed
+# SIGKILL (a busy machine: its clean stop took longer than the kit's grace) never does, and
+# stays "healthy" until its last heartbeat is this old.
+HEALTH_THRESHOLD_S = 30
+
+
 @pytest.mark.points(3)
-@pytest.mark.timeout(110)  # stopping (≤ 20 s), Airflow noticing (≤ 15 s), then waits of 30 + 30 s
+@pytest.mark.timeout(150)  # stopping (≤ 20 s), Airflow noticing (≤ 40 s), then waits of 30 + 30 s
 def test_stopped_scheduler_is_reported(api, monitor, airflow, slack_webhook):
     """The scheduler is stopped for real (SIGTERM): its status turns unhealthy while its heartbeat is still fresh; both the report and the monitor catch it"""
     airflow.stop_component("scheduler")
-    deadline = time.monotonic() + 15
+    patience = HEALTH_THRESHOLD_S + 10
+    deadline = time.monotonic() + patience
     while (truth := _scheduler_health(airflow)).get("status") == "healthy" and time.monotonic() < deadline:
         time.sleep(0.5)
     if truth.get("status") == "healthy":
-        fail(f"the kit stopped the scheduler but Airflow still reports it healthy after 15 s: {truth} (a kit problem, not yours)")
+        fail(f"the kit stopped the scheduler but Airflow still reports it healthy after {patience} s: {truth} "
+             "(a kit problem, not yours)")
     outcome = finishes_within(30, lambda: api.check_health(client(api, airflow), max_age=timedelta(seconds=300)),
                               "check_health()")
     check(outcome.error is None, f"check_health() raised {_error_name(outcome.error)}")
