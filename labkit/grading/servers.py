@@ -54,14 +54,26 @@ def own(services: Services, lab: str, *, base: Path | None = None, target_files:
     home goes (a grading sandbox's folder, so that the sandboxed tests can reach its state
     and control files); `reader`: the user those tests run as in a jail."""
     name = server_name(lab)
-    state_file = (base or airflow_server.servers_root()) / name / airflow_server.STATE_FILE
-    dag_files, settings = _recipe(lab).dag_files(target_files), labs.get(lab).server_settings()
     return services.own(
         key,
-        lambda: airflow_server.start(name, dag_files, settings=settings, base=base, reader=reader),
+        lambda: start(lab, name, target_files=target_files, base=base, reader=reader),
         lambda server: server.stop(grace=STOP_GRACE, remove=True),
-        env={"LABKIT_AIRFLOW_SERVER": str(state_file)}, background=True,
+        env={"LABKIT_AIRFLOW_SERVER": str(state_file_of(name, base))}, background=True,
     )
+
+
+def start(lab: str, name: str, *, target_files: Sequence[Path] = (), settings: dict[str, str] | None = None,
+          base: Path | None = None, reader: int | None = None) -> airflow_server.AirflowServer:
+    """`lab`'s server, named `name`: its recipe's DAG files (and the target's, for a lab whose
+    server runs them) and the lab's settings (with `settings` on top); healthy on return."""
+    dag_files = _recipe(lab).dag_files(target_files)
+    merged = {**labs.get(lab).server_settings(), **(settings or {})}
+    return airflow_server.start(name, dag_files, settings=merged, base=base, reader=reader)
+
+
+def state_file_of(name: str, base: Path | None = None) -> Path:
+    """Where the server `name` keeps its state, known before it starts (a child's env)."""
+    return (base or airflow_server.servers_root()) / name / airflow_server.STATE_FILE
 
 
 def shared_key(n: int) -> str:

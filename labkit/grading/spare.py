@@ -45,9 +45,7 @@ LOCK = "spare.lock"  # held by that run until it ends
 GRADED_FOLDER = "graded"  # the run's files, under the spare's DAGs folder
 
 # Labs whose graded server runs the target's own files: theirs are spares, not shared servers.
-SPARE_LABS = tuple(
-    lab.name for lab in labs.LABS.values() if lab.graded_airflow is not None and lab.graded_airflow.runs_target
-)
+SPARE_LABS = tuple(lab for lab in labs.LABS if servers.runs_target(lab))
 
 
 def wanted_flag(lab: str, owner: int) -> Path:
@@ -145,16 +143,16 @@ class SpareKeeper:
         while not self._stop.is_set():
             if not wanted_flag(self.lab, self.owner).exists():
                 if used is not None:
-                    used.stop(grace=1.0, remove=True)
+                    used.stop(grace=servers.STOP_GRACE, remove=True)
                     used = None
                 self._stop.wait(POLL)
                 continue
             name = servers.server_name(self.lab)
             # Published before it starts: a run that comes meanwhile takes it (and waits for
             # it) rather than start a second Airflow beside it on the same cores.
-            self.on_change(airflow_server.servers_root() / name / airflow_server.STATE_FILE)
+            self.on_change(servers.state_file_of(name))
             if used is not None:
-                used.stop(grace=1.0, remove=True)
+                used.stop(grace=servers.STOP_GRACE, remove=True)
                 used = None
             try:
                 server = self._start(name)
@@ -177,16 +175,9 @@ class SpareKeeper:
         # Not withdrawn here: make lab withdraws its whole record as it stops (writing it
         # again now would leave a record behind).
         if used is not None:
-            used.stop(grace=1.0, remove=True)
+            used.stop(grace=servers.STOP_GRACE, remove=True)
 
     def _start(self, name: str) -> airflow_server.AirflowServer:
-        lab = labs.get(self.lab)
-        settings = {
-            **lab.server_settings(),
-            # The run's files arrive after the start: the DAG processor looks for new files
-            # every second instead of every 5 (listing a folder of five files costs nothing).
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "1",
-        }
-        recipe = lab.graded_airflow
-        given = list(recipe.dags) if recipe is not None else []
-        return airflow_server.start(name, given, settings=settings)
+        # The run's files arrive after the start: the DAG processor looks for new files every
+        # second instead of every 5 (listing a folder of five files costs nothing).
+        return servers.start(self.lab, name, settings={"AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "1"})
