@@ -23,6 +23,7 @@ from labkit.grading import fdlimit
 
 OUTPUT_LIMIT = 64 * 2**20  # bytes any one file of the child may reach (a print loop)
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 # Loaded once, at import: after a fork, in the child, loading a library may deadlock.
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
@@ -49,3 +50,5 @@ def apply(parent: int, limit: int) -> None:
     die_with_parent(parent)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     fdlimit.cap()
+    if _LIBC is not None:  # `ps -e` names a zygote's fork "pytest", not after the zygote
+        _LIBC.prctl(PR_SET_NAME, b"pytest", 0, 0, 0)

@@ -65,7 +65,12 @@ def _private_folder() -> Path:
 # Zygotes of this process still importing. A command told to stop (a Ctrl-C of `verify`) must
 # not wait for them: their imports take seconds, ~20 s on a busy machine (runner.stop_all).
 _starting: set[subprocess.Popen[bytes]] = set()
+_aborted: set[int] = set()  # their pids: a start we stopped is not a failure worth a warning
 _starting_lock = threading.Lock()
+
+
+class StartAborted(RuntimeError):
+    """The zygote was killed by abort_starts() while it imported."""
 
 
 def abort_starts() -> None:
@@ -73,6 +78,7 @@ def abort_starts() -> None:
     (and whoever wanted it starts its child the usual way, or gives up)."""
     with _starting_lock:
         for process in _starting:
+            _aborted.add(process.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # its own session, with nothing in it yet
 
@@ -107,8 +113,13 @@ class Zygote:
             _starting.add(process)
         try:
             zygote._wait_ready(process)
-        except BaseException:
+        except BaseException as error:
             zygote.stop()
+            with _starting_lock:
+                aborted = process.pid in _aborted
+                _aborted.discard(process.pid)
+            if aborted:
+                raise StartAborted("stopped while importing") from error
             raise
         finally:
             with _starting_lock:
@@ -269,6 +280,8 @@ class ZygotePool:
             return None
         try:
             zygote = Zygote.start(self.services)
+        except StartAborted:  # the command is stopping: nothing to warn about
+            return None
         except Exception as error:  # slower, never wrong: the runs start their children themselves
             log.warning("could not start a grading zygote: %s", error)
             return None

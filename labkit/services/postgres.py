@@ -335,7 +335,10 @@ def start_embedded(*, port: int | None = None, password: str | None = None, fold
 
     def stop() -> None:
         if postmaster.poll() is None:
-            postmaster.send_signal(signal.SIGINT)  # "fast" shutdown
+            # A server kept for later gets a "fast" shutdown (a checkpoint); a throwaway one,
+            # whose files are deleted next, an "immediate" one: a busy disk made its
+            # checkpoint take seconds while a stopped `verify` waited for it.
+            postmaster.send_signal(signal.SIGINT if keep else signal.SIGQUIT)
             try:
                 postmaster.wait(timeout=20)
             except subprocess.TimeoutExpired:
