@@ -223,7 +223,9 @@ def _grade(lab: str, *, server: Any = None, airflow_state: Path | None = None, a
         elif "postgres" in labs.get(lab).services:
             own_postgres(services, background=True)
         if airflow_state is not None:
-            services.attach("airflow_server", airflow_state, env={"LABKIT_AIRFLOW_SERVER": str(airflow_state)})
+            # Found running: a test process that finds no state file knows at once it is gone.
+            services.attach("airflow_server", airflow_state,
+                            env={"LABKIT_AIRFLOW_SERVER": str(airflow_state), servers.RUNNING: "1"})
         elif with_airflow and servers.needs_server(lab):
             servers.own(services, lab, base=airflow_base, target_files=target_files, reader=reader)
     except BaseException:

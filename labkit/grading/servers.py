@@ -22,6 +22,9 @@ from labkit.compose import Owned, Services
 from labkit.services import airflow_server
 
 ATTACH_TIMEOUT = 150.0
+# Set beside LABKIT_AIRFLOW_SERVER when the server was already running as the run began (a
+# warm or spare one, one lent by verify): its state file missing means it is gone, not coming.
+RUNNING = "LABKIT_AIRFLOW_SERVER_RUNNING"
 STOP_GRACE = 1.0  # the home is deleted afterwards: no state worth a clean shutdown
 
 
@@ -115,7 +118,7 @@ def server_for(lab: str, target_files: Sequence[Path] = ()) -> Iterator[airflow_
     """The runner's server for `lab` when there is one (waiting for it to be healthy), else our own."""
     state_file = os.environ.get("LABKIT_AIRFLOW_SERVER", "")
     if Path(state_file).parent.name.startswith(f"{lab}-grading"):
-        server = _attach(Path(state_file))
+        server = _attach(Path(state_file), running=os.environ.get(RUNNING) == "1")
         yield server
         return
     with Services("grade") as services:
@@ -143,11 +146,15 @@ def disconnect_all() -> None:
     _CONNECTED.clear()
 
 
-def _attach(state_file: Path) -> airflow_server.AirflowServer:
+def _attach(state_file: Path, *, running: bool = False) -> airflow_server.AirflowServer:
     """Wait until the owner reports its server ready, then drive it. An earlier run may
     have stopped a component on purpose (lab 4 stops the scheduler): the tests' fixtures
-    start what they need."""
+    start what they need. `running`: it was up before this run began, so no state file
+    means its owner stopped it (`make lab` closed mid-run): say so now, not in 150 s."""
     deadline = time.monotonic() + ATTACH_TIMEOUT
+    if running and not state_file.exists():
+        raise RuntimeError("the live Airflow this run was lent has stopped (was `make lab` closed?): "
+                           "grade again, and the run starts its own")
     seen = False
     while True:
         if state_file.exists():

@@ -164,6 +164,11 @@ def test_tests_wait_for_the_runners_server_and_explain_a_failed_start(tmp_path, 
     threading.Timer(0.5, state.unlink).start()  # the runner's start failed and cleaned up
     with pytest.raises(RuntimeError, match="failed to start"):
         servers._attach(state)
+    # A server lent already running (make lab's spare) whose owner died: no wait at all.
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="has stopped"):
+        servers._attach(state, running=True)
+    assert time.monotonic() - started < 0.5
 
 
 def test_a_recipe_adds_the_graded_files_only_when_it_runs_them(monkeypatch):

@@ -103,6 +103,15 @@ def test_a_grading_run_owns_a_background_postgres_whose_address_is_known_at_once
     assert not server.healthy() and not server.data_dir.parent.exists()
 
 
+def test_a_live_airflow_lent_to_a_run_is_attached_and_marked_already_running(tmp_path):
+    state = tmp_path / "lab5-spare" / "server.json"
+    with compose.compose("lab5", "grade", airflow_state=state) as services:
+        assert isinstance(services.service("airflow_server"), compose.Attached)
+        # The test process then fails at once if its state file is gone (servers._attach).
+        assert services.env()["LABKIT_AIRFLOW_SERVER"] == str(state)
+        assert services.env()["LABKIT_AIRFLOW_SERVER_RUNNING"] == "1"
+
+
 def test_labs_without_postgres_or_airflow_compose_nothing_and_unknown_roles_are_refused():
     with compose.compose("lab4", "grade", with_airflow=False) as services:
         assert list(services) == []
