@@ -46,6 +46,11 @@ class MarkerError(ValueError):
     """The reference file's markers do not pair up."""
 
 
+# Reference files whose SOLUTION blocks no student sees: Python, and env files (lab 7's
+# production configuration), where a block becomes a TODO comment with nothing to raise.
+REFERENCE_SUFFIXES = (".py", ".env")
+
+
 def strip_solutions(source: str, name: str = "<reference>") -> str:
     lines = source.splitlines(keepends=True)
     out: list[str] = []
@@ -78,7 +83,8 @@ def strip_solutions(source: str, name: str = "<reference>") -> str:
         else:
             message = f"TODO: {todo}"
             out.append(f"{indent}# {message}\n")
-            out.append(f"{indent}raise NotImplementedError({message!r})\n")
+            if not name.endswith(".env"):  # Python: a stub that says what to write when it runs
+                out.append(f"{indent}raise NotImplementedError({message!r})\n")
             i = after
     return "".join(out)
 
@@ -107,7 +113,7 @@ def starter_files(labs: Path = LABS, dags: Path = DAGS) -> list[StarterFile]:
         for reference in sorted(dags.glob(f"{lab}_*.py")):
             pairs.append(StarterFile(reference, folder / reference.name))
         for package in lab_records.get(lab).packages:  # helpers the student writes too (lab 3's common/)
-            for reference in sorted((dags / package).glob("*.py")):
+            for reference in sorted(p for p in (dags / package).glob("*") if p.suffix in REFERENCE_SUFFIXES):
                 pairs.append(StarterFile(reference, folder / package / reference.name, f"{package}/{reference.name}"))
     return pairs
 
@@ -173,6 +179,15 @@ STUDENT_EDITION_LEAVES_OUT = (
 INSTRUCTOR_BLOCK = re.compile(r"^# instructor:begin\n.*?^# instructor:end\n", flags=re.M | re.S)
 
 
+def strip_references(dags: Path) -> None:
+    """In a copy of dags/: every reference file becomes its starter (its SOLUTION blocks gone)."""
+    for reference in sorted(p for p in dags.rglob("*") if p.suffix in REFERENCE_SUFFIXES and p.is_file()):
+        source = reference.read_text()
+        if re.search(r"^\s*# BEGIN SOLUTION", source, flags=re.M) or reference.name.startswith("lab"):
+            name = reference.relative_to(dags).as_posix()
+            reference.write_text(HEADER.format(name=name) + strip_solutions(source, name))
+
+
 def student_kit(target: Path, root: Path | None = None) -> Path:
     """Copy the repository into `target` without reference solutions (for publishing).
 
@@ -185,11 +200,7 @@ def student_kit(target: Path, root: Path | None = None) -> Path:
 
     root = root or ROOT
     shutil.copytree(root, target, ignore=shutil.ignore_patterns(*STUDENT_EDITION_LEAVES_OUT), dirs_exist_ok=False)
-    for reference in sorted((target / "dags").rglob("*.py")):
-        source = reference.read_text()
-        if re.search(r"^\s*# BEGIN SOLUTION", source, flags=re.M) or reference.name.startswith("lab"):
-            name = reference.relative_to(target / "dags").as_posix()
-            reference.write_text(HEADER.format(name=name) + strip_solutions(source, name))
+    strip_references(target / "dags")
     (target / "README.md").write_text(student_readme(target))
     makefile = target / "Makefile"
     makefile.write_text(INSTRUCTOR_BLOCK.sub("", makefile.read_text()))
@@ -219,11 +230,7 @@ def grading_kit(target: Path, root: Path | None = None) -> Path:
     for folder in sorted((root / "tests").glob("lab[0-9]*")):
         shutil.copytree(folder, target / "tests" / folder.name, ignore=skip)
     shutil.copy2(root / "pyproject.toml", target / "pyproject.toml")
-    for reference in sorted((target / "dags").rglob("*.py")):
-        source = reference.read_text()
-        if re.search(r"^\s*# BEGIN SOLUTION", source, flags=re.M) or reference.name.startswith("lab"):
-            name = reference.relative_to(target / "dags").as_posix()
-            reference.write_text(HEADER.format(name=name) + strip_solutions(source, name))
+    strip_references(target / "dags")
     (target / "tests" / "hidden").mkdir()  # where each jail shows its submission's own copy
     (target / MARKER).write_text("student\n")
     compileall.compile_dir(target, quiet=2, workers=1)

@@ -95,6 +95,41 @@ def test_the_stub_compiles_and_raises_the_todo_when_called():
         namespace["fetch"]("http://example.invalid")
 
 
+ENV_FILE = """\
+AIRFLOW__CORE__LOAD_EXAMPLES=False
+# BEGIN SOLUTION: the metadata DB on PostgreSQL, from ${AIRFLOW_DB_URL}
+AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=${AIRFLOW_DB_URL}
+# END SOLUTION
+# BEGIN SOLUTION: authentication on
+AIRFLOW__API__EXPOSE_CONFIG=False
+# END SOLUTION
+# BEGIN STARTER
+# AIRFLOW__API__EXPOSE_CONFIG=True
+# END STARTER
+"""
+
+
+def test_an_env_files_solution_becomes_a_todo_comment_and_its_starter_lines_stay():
+    """Lab 7's production configuration: no Python to raise from, so a TODO comment only."""
+    out = strip_solutions(ENV_FILE, "production/airflow.env")
+    assert out == ("AIRFLOW__CORE__LOAD_EXAMPLES=False\n"
+                   "# TODO: the metadata DB on PostgreSQL, from ${AIRFLOW_DB_URL}\n"
+                   "AIRFLOW__API__EXPOSE_CONFIG=True\n")
+
+
+def test_an_env_reference_in_a_copy_of_dags_becomes_its_starter(tmp_path):
+    from labkit.grading.release import strip_references
+
+    (tmp_path / "production").mkdir()
+    (tmp_path / "production" / "airflow.env").write_text(ENV_FILE)
+    (tmp_path / "production" / "given.env").write_text("A=1\n")  # no markers: given as is
+    strip_references(tmp_path)
+    stripped = (tmp_path / "production" / "airflow.env").read_text()
+    assert "SQL_ALCHEMY_CONN" not in stripped and "EXPOSE_CONFIG=True" in stripped
+    assert stripped.startswith(HEADER.format(name="production/airflow.env"))
+    assert (tmp_path / "production" / "given.env").read_text() == "A=1\n"
+
+
 def test_a_todo_with_quotes_still_compiles():
     source = "def f():\n    # BEGIN SOLUTION: read payload[\"daily\"], don't guess\n    return 1\n    # END SOLUTION\n"
     namespace: dict = {}
